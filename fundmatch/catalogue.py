@@ -1,0 +1,402 @@
+"""The program catalogue: store records with change history, withdraw what a source dropped, query.
+
+Every write to programs goes through :func:`apply_records`, so history, facets and the catalogue
+version stamp cannot drift apart. Callers own the transaction (one per import or per source run).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import resources
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from fundmatch import vocab
+from fundmatch.interchange import load_json, parse_catalogue
+from fundmatch.models import (
+    CatalogueState,
+    Program,
+    ProgramFacet,
+    ProgramRevision,
+    ScrapeRun,
+    Source,
+    utcnow,
+)
+from fundmatch.scrapers import source_modules
+from fundmatch.scrapers.records import NON_CONTENT_FIELDS, Contact, Deadline, ProgramRecord
+
+MANUAL_SOURCE = "manual"
+FACET_FIELDS = ("regions", "funding_types", "applicant_types", "topics")
+_RECORD_COLUMNS = (
+    "title",
+    "summary",
+    "description",
+    "url",
+    "level",
+    "regions",
+    "funding_types",
+    "applicant_types",
+    "topics",
+    "subtopics",
+    "funder",
+    "funding_rate_min",
+    "funding_rate_max",
+    "funding_rate_financially_weak",
+    "amount_min_eur",
+    "amount_max_eur",
+    "rolling",
+    "status",
+    "legal_basis",
+    "keywords",
+    "source_updated",
+)
+
+
+@dataclass
+class ApplyResult:
+    """What applying a batch of records did to the catalogue."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    changed_keys: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.new or self.changed or self.withdrawn)
+
+
+def next_deadline(deadlines: Iterable[Deadline], today: date | None = None) -> date | None:
+    """The first deadline on or after today (kind ``end`` counts too)."""
+    today = today or date.today()
+    upcoming = [d.date for d in deadlines if d.date >= today]
+    return min(upcoming) if upcoming else None
+
+
+def record_from_program(program: Program) -> ProgramRecord:
+    """The stored program as an interchange record."""
+    contact = Contact(**program.contact) if program.contact else None
+    return ProgramRecord(
+        source=program.source,
+        source_id=program.source_id,
+        deadlines=[
+            Deadline(date=date.fromisoformat(d["date"]), kind=d["kind"], note=d.get("note")) for d in program.deadlines
+        ],
+        contact=contact,
+        last_seen=program.last_seen,
+        **{name: getattr(program, name) for name in _RECORD_COLUMNS},
+    )
+
+
+def _write_record(program: Program, record: ProgramRecord) -> None:
+    data = record.to_dict()
+    for name in _RECORD_COLUMNS:
+        value = getattr(record, name)
+        setattr(program, name, list(value) if isinstance(value, list) else value)
+    program.deadlines = data["deadlines"]
+    program.contact = data["contact"]
+    program.next_deadline = next_deadline(record.deadlines)
+    program.content_hash = record.content_hash()
+    program.facets = [ProgramFacet(facet=name, code=code) for name in FACET_FIELDS for code in getattr(record, name)]
+
+
+def _diff(old: ProgramRecord, new: ProgramRecord) -> dict[str, list]:
+    before, after = old.to_dict(), new.to_dict()
+    return {
+        name: [before[name], after[name]]
+        for name in before
+        if name not in NON_CONTENT_FIELDS and before[name] != after[name]
+    }
+
+
+def ensure_source(session: Session, source_id: str) -> Source:
+    """The Source row for an id, created from the source module's metadata on first use."""
+    source = session.get(Source, source_id)
+    if source is None:
+        modules = source_modules()
+        if source_id in modules:
+            info = modules[source_id].SOURCE
+            source = Source(id=source_id, title=info.title, publisher=info.publisher, url=info.url)
+        elif source_id == MANUAL_SOURCE:
+            source = Source(id=source_id, title="Kuratierte und importierte Einträge", publisher="fundmatch")
+        else:
+            raise ValueError(f"unknown source {source_id!r}")
+        session.add(source)
+        session.flush()
+    return source
+
+
+def bump_version(session: Session) -> int:
+    state = session.get(CatalogueState, 1)
+    if state is None:
+        state = CatalogueState(id=1, version=0)
+        session.add(state)
+    state.version += 1
+    state.changed_at = utcnow()
+    return state.version
+
+
+def catalogue_version(session: Session) -> str:
+    """A stamp that changes whenever programs change: the matcher's index cache key."""
+    state = session.get(CatalogueState, 1)
+    count = session.scalar(select(func.count(Program.id)))
+    return f"v{state.version if state else 0}-n{count}"
+
+
+def apply_records(
+    session: Session,
+    records: Sequence[ProgramRecord],
+    *,
+    run: ScrapeRun | None = None,
+    seen_at: datetime | None = None,
+    complete_sources: Iterable[str] = (),
+) -> ApplyResult:
+    """Upsert records by (source, source_id); record history; withdraw what complete sources lack.
+
+    An unchanged record only moves ``last_seen``. A changed one keeps its previous state in a
+    ProgramRevision with the field-level diff. A program of a source in ``complete_sources`` that is
+    not among ``records`` becomes ``withdrawn``; nothing is ever deleted.
+    """
+    seen_at = seen_at or utcnow()
+    result = ApplyResult()
+    sources = {r.source for r in records} | set(complete_sources)
+    for source_id in sources:
+        ensure_source(session, source_id)
+    existing = {
+        (p.source, p.source_id): p
+        for p in session.scalars(
+            select(Program).where(Program.source.in_(sources)).options(selectinload(Program.facets))
+        )
+    }
+    incoming: set[tuple[str, str]] = set()
+    for raw in records:
+        record = raw.normalised()
+        incoming.add(record.key)
+        last_seen = record.last_seen or seen_at
+        program = existing.get(record.key)
+        if program is None:
+            program = Program(source=record.source, source_id=record.source_id, first_seen=last_seen)
+            _write_record(program, record)
+            program.last_seen = last_seen
+            program.updated_at = seen_at
+            session.add(program)
+            existing[record.key] = program
+            result.new += 1
+            continue
+        if program.content_hash == record.content_hash():
+            if program.last_seen is None or last_seen > program.last_seen:
+                program.last_seen = last_seen
+            result.unchanged += 1
+            continue
+        _record_change(session, program, record, run, seen_at)
+        program.last_seen = max(last_seen, program.last_seen)
+        result.changed += 1
+        result.changed_keys.append(record.key)
+    for source_id in complete_sources:
+        for key, program in existing.items():
+            if key[0] == source_id and key not in incoming and program.status != "withdrawn":
+                record = record_from_program(program)
+                record.status = "withdrawn"
+                _record_change(session, program, record, run, seen_at)
+                result.withdrawn += 1
+                result.changed_keys.append(key)
+    if result.touched:
+        bump_version(session)
+    session.flush()
+    return result
+
+
+def _record_change(
+    session: Session, program: Program, record: ProgramRecord, run: ScrapeRun | None, when: datetime
+) -> None:
+    previous = record_from_program(program)
+    diff = _diff(previous, record)
+    session.add(
+        ProgramRevision(
+            program=program,
+            run_id=run.id if run is not None else None,
+            changed_at=when,
+            changed_fields=sorted(diff),
+            diff=diff,
+            previous=previous.to_dict(),
+        )
+    )
+    _write_record(program, record)
+    program.updated_at = when
+
+
+@dataclass
+class ProgramFilter:
+    """Catalogue query: every given criterion must hold. ``land`` means "open to applicants there"."""
+
+    level: str | None = None
+    land: str | None = None
+    region: str | None = None
+    applicant_type: str | None = None
+    funding_type: str | None = None
+    topic: str | None = None
+    status: str | None = None
+    source: str | None = None
+    text: str | None = None
+    order: str = "title"
+    limit: int | None = 50
+    offset: int = 0
+
+    def validate(self) -> None:
+        checks = (
+            (self.level, vocab.LEVEL),
+            (self.region, vocab.REGION),
+            (self.applicant_type, vocab.APPLICANT_TYPE),
+            (self.funding_type, vocab.FUNDING_TYPE),
+            (self.topic, vocab.TOPIC),
+            (self.status, vocab.STATUS),
+        )
+        for value, vocabulary in checks:
+            if value is not None and value not in vocabulary:
+                raise ValueError(f"unknown {vocabulary.name} {value!r}; valid: {', '.join(vocabulary.codes)}")
+        if self.land is not None and self.land not in vocab.LAND_BY_CODE:
+            raise ValueError(f"unknown Land {self.land!r}; valid: {vocab.valid_land_codes()}")
+        if self.order not in ("title", "deadline", "updated"):
+            raise ValueError(f"unknown order {self.order!r}; valid: title, deadline, updated")
+
+
+def _has_facet(facet: str, codes: Sequence[str]):
+    return exists().where(
+        and_(ProgramFacet.program_id == Program.id, ProgramFacet.facet == facet, ProgramFacet.code.in_(codes))
+    )
+
+
+def filter_conditions(query: ProgramFilter) -> list:
+    query.validate()
+    conditions = []
+    if query.level:
+        conditions.append(Program.level == query.level)
+    if query.status:
+        conditions.append(Program.status == query.status)
+    if query.source:
+        conditions.append(Program.source == query.source)
+    if query.land:
+        conditions.append(_has_facet("regions", [query.land, vocab.NATIONWIDE, vocab.EU_WIDE]))
+    if query.region:
+        conditions.append(_has_facet("regions", [query.region]))
+    if query.applicant_type:
+        conditions.append(_has_facet("applicant_types", [query.applicant_type]))
+    if query.funding_type:
+        conditions.append(_has_facet("funding_types", [query.funding_type]))
+    if query.topic:
+        conditions.append(_has_facet("topics", [query.topic]))
+    if query.text:
+        for word in query.text.split()[:10]:
+            pattern = f"%{word.lower()}%"
+            conditions.append(
+                or_(
+                    func.lower(Program.title).like(pattern),
+                    func.lower(Program.summary).like(pattern),
+                    func.lower(Program.funder).like(pattern),
+                )
+            )
+    return conditions
+
+
+def search_programs(session: Session, query: ProgramFilter) -> tuple[int, list[Program]]:
+    """Total hits and one page of programs for a filter."""
+    conditions = filter_conditions(query)
+    total = session.scalar(select(func.count(Program.id)).where(*conditions)) or 0
+    order = {
+        "title": (Program.title, Program.id),
+        "deadline": (Program.next_deadline.is_(None), Program.next_deadline, Program.title, Program.id),
+        "updated": (Program.updated_at.desc(), Program.id),
+    }[query.order]
+    statement = select(Program).where(*conditions).order_by(*order).offset(query.offset)
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
+    return total, list(session.scalars(statement))
+
+
+def get_program(session: Session, source: str, source_id: str) -> Program | None:
+    return session.scalar(
+        select(Program)
+        .where(Program.source == source, Program.source_id == source_id)
+        .options(selectinload(Program.revisions))
+    )
+
+
+def parse_program_key(key: str) -> tuple[str, str]:
+    """``SOURCE:SOURCE_ID`` → (source, source_id)."""
+    source, sep, source_id = key.partition(":")
+    if not sep or not source or not source_id:
+        raise ValueError(f"program key must look like SOURCE:SOURCE_ID, got {key!r}")
+    return source, source_id
+
+
+def all_records(session: Session, query: ProgramFilter | None = None) -> list[ProgramRecord]:
+    """Every program (optionally filtered) as records, in a stable order."""
+    conditions = filter_conditions(query) if query else []
+    statement = select(Program).where(*conditions).order_by(Program.source, Program.source_id)
+    return [record_from_program(p) for p in session.scalars(statement)]
+
+
+@dataclass
+class CatalogueStats:
+    total: int
+    version: str
+    by_level: dict[str, int]
+    by_status: dict[str, int]
+    by_source: dict[str, int]
+    by_region: dict[str, int]
+    revisions: int
+    last_runs: dict[str, dict]
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def stats(session: Session) -> CatalogueStats:
+    def grouped(column) -> dict[str, int]:
+        rows = session.execute(select(column, func.count()).group_by(column).order_by(column))
+        return {key: count for key, count in rows}
+
+    by_region = Counter(
+        dict(
+            session.execute(
+                select(ProgramFacet.code, func.count())
+                .where(ProgramFacet.facet == "regions")
+                .group_by(ProgramFacet.code)
+            ).all()
+        )
+    )
+    last_runs = {}
+    for run in session.scalars(select(ScrapeRun).order_by(ScrapeRun.id)):
+        last_runs[run.source_id] = {
+            "run": run.id,
+            "status": run.status,
+            "started_at": run.started_at.isoformat(),
+            "fetched": run.fetched,
+        }
+    return CatalogueStats(
+        total=session.scalar(select(func.count(Program.id))) or 0,
+        version=catalogue_version(session),
+        by_level=grouped(Program.level),
+        by_status=grouped(Program.status),
+        by_source=grouped(Program.source),
+        by_region=dict(sorted(by_region.items())),
+        revisions=session.scalar(select(func.count(ProgramRevision.id))) or 0,
+        last_runs=last_runs,
+    )
+
+
+def import_catalogue(session: Session, data: bytes, *, name: str, max_bytes: int) -> ApplyResult:
+    """Parse a catalogue file and apply it in the caller's transaction: all records or none."""
+    records = parse_catalogue(load_json(data, name=name, max_bytes=max_bytes), name=name)
+    return apply_records(session, records)
+
+
+def seed_catalogue(session: Session) -> ApplyResult:
+    """Load the curated catalogue that ships in ``seed_data/programs.json`` (idempotent)."""
+    data = (resources.files("fundmatch.seed_data") / "programs.json").read_bytes()
+    return import_catalogue(session, data, name="seed_data/programs.json", max_bytes=len(data))

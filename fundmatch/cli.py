@@ -1,0 +1,339 @@
+"""The ``fundmatch`` command: a thin layer over the services, one session per command.
+
+Expected failures are ``click.ClickException`` (exit 1, message on stderr); scripts read
+``--format json`` output on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from fundmatch import catalogue, db, vocab
+from fundmatch.config import Settings, load_settings
+from fundmatch.interchange import InterchangeError, catalogue_document
+
+
+@dataclass
+class CliContext:
+    """What every command shares: settings and, opened on first use, the database."""
+
+    settings: Settings
+    _database: db.Database | None = field(default=None, repr=False)
+
+    @property
+    def database(self) -> db.Database:
+        if self._database is None:
+            self._database = db.Database(self.settings)
+        return self._database
+
+    def session(self):
+        try:
+            self.database.ensure_ready()
+        except db.DatabaseNotReady as exc:
+            raise click.ClickException(str(exc)) from None
+        return self.database.session()
+
+
+pass_context = click.make_pass_decorator(CliContext)
+
+
+def format_option(func: Callable) -> Callable:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help="Output for people (table) or scripts (json).",
+    )(func)
+
+
+def expected_errors(func: Callable) -> Callable:
+    """Turn the services' documented input errors into clean CLI errors."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (InterchangeError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url", envvar="FUNDMATCH_DATABASE_URL", help="SQLAlchemy URL; default: SQLite in the data dir."
+)
+@click.option(
+    "--data-dir", envvar="FUNDMATCH_DATA_DIR", type=click.Path(file_okay=False), help="Where fundmatch keeps its files."
+)
+@click.version_option(package_name="fundmatch")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None, data_dir: str | None) -> None:
+    """fundmatch: funding programs for municipal measures.
+
+    \b
+    Example:
+      fundmatch seed && fundmatch catalogue list --land BY --topic digitalisierung
+    """
+    ctx.obj = CliContext(load_settings(database_url=database_url, data_dir=data_dir))
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema.
+
+    \b
+    Example:
+      fundmatch --database-url postgresql://postgres@127.0.0.1/fundmatch db upgrade
+    """
+
+
+@db_group.command("upgrade")
+@pass_context
+def db_upgrade(ctx: CliContext) -> None:
+    """Create or migrate the schema to the newest revision.
+
+    \b
+    Example:
+      fundmatch db upgrade
+    """
+    revision = db.upgrade(ctx.database.engine)
+    click.echo(f"database at schema revision {revision}")
+
+
+@cli.command()
+@format_option
+@pass_context
+def seed(ctx: CliContext, output_format: str) -> None:
+    """Load the curated seed catalogue that ships with fundmatch (safe to repeat).
+
+    \b
+    Example:
+      fundmatch seed
+    """
+    with ctx.session() as session:
+        result = catalogue.seed_catalogue(session)
+        total = catalogue.stats(session).total
+    summary = {"new": result.new, "changed": result.changed, "unchanged": result.unchanged, "total": total}
+    if output_format == "json":
+        echo_json(summary)
+    else:
+        click.echo(
+            f"seed catalogue: {result.new} new, {result.changed} changed, {result.unchanged} unchanged; "
+            f"{total} programs in the catalogue"
+        )
+
+
+@cli.group("catalogue")
+def catalogue_group() -> None:
+    """The program catalogue: import, export, list, show, stats.
+
+    \b
+    Example:
+      fundmatch catalogue stats
+    """
+
+
+def filter_options(func: Callable) -> Callable:
+    options = [
+        click.option("--level", type=click.Choice(vocab.LEVEL.codes), help="EU, Bund, Land …"),
+        click.option("--land", help="Programs open to applicants in this Land (includes bundesweit and EU)."),
+        click.option("--region", help="Programs whose Fördergebiet names exactly this code (BY, DE, EU …)."),
+        click.option("--applicant", "applicant_type", type=click.Choice(vocab.APPLICANT_TYPE.codes)),
+        click.option("--funding-type", type=click.Choice(vocab.FUNDING_TYPE.codes)),
+        click.option("--topic", type=click.Choice(vocab.TOPIC.codes), help="Förderbereich code."),
+        click.option("--status", type=click.Choice(vocab.STATUS.codes)),
+        click.option("--source", help="Source id, e.g. foerderdatenbank or manual."),
+        click.option("--text", help="Words that must all appear in title, summary or funder."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _program_filter(**kwargs) -> catalogue.ProgramFilter:
+    land = kwargs.pop("land", None)
+    return catalogue.ProgramFilter(land=land.upper() if land else None, **kwargs)
+
+
+@catalogue_group.command("import")
+@click.argument("file", type=click.File("rb"))
+@format_option
+@pass_context
+@expected_errors
+def catalogue_import(ctx: CliContext, file, output_format: str) -> None:
+    """Import a catalogue file (interchange format) in one transaction; "-" reads stdin.
+
+    A file with any invalid record imports nothing; the error names record and field.
+
+    \b
+    Example:
+      fundmatch catalogue import programs.json
+    """
+    name = getattr(file, "name", "<stdin>")
+    max_bytes = ctx.settings.max_import_mb * 1_000_000
+    data = file.read(max_bytes + 1)
+    with ctx.session() as session:
+        result = catalogue.import_catalogue(session, data, name=name, max_bytes=max_bytes)
+    summary = {"new": result.new, "changed": result.changed, "unchanged": result.unchanged}
+    if output_format == "json":
+        echo_json(summary)
+    else:
+        click.echo(f"imported {name}: {result.new} new, {result.changed} changed, {result.unchanged} unchanged")
+
+
+@catalogue_group.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@filter_options
+@pass_context
+@expected_errors
+def catalogue_export(ctx: CliContext, out: str | None, **filters) -> None:
+    """Export the catalogue (or a filtered part) in the interchange format.
+
+    \b
+    Example:
+      fundmatch catalogue export --out catalogue.json
+      fundmatch catalogue export --level land --land SN > sachsen.json
+    """
+    query = _program_filter(limit=None, **filters)
+    with ctx.session() as session:
+        records = catalogue.all_records(session, query)
+    text = json.dumps(catalogue_document(records, datetime.now(UTC)), ensure_ascii=False, indent=1)
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        click.echo(f"exported {len(records)} programs to {out}", err=True)
+    else:
+        click.echo(text)
+
+
+@catalogue_group.command("list")
+@filter_options
+@click.option("--order", type=click.Choice(["title", "deadline", "updated"]), default="title", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0)
+@format_option
+@pass_context
+@expected_errors
+def catalogue_list(ctx: CliContext, output_format: str, **filters) -> None:
+    """List programs matching filters.
+
+    \b
+    Example:
+      fundmatch catalogue list --land NW --applicant kommune --topic digitalisierung
+      fundmatch catalogue list --text Breitband --format json
+    """
+    query = _program_filter(**filters)
+    with ctx.session() as session:
+        total, programs = catalogue.search_programs(session, query)
+        rows = [
+            {
+                "key": f"{p.source}:{p.source_id}",
+                "title": p.title,
+                "level": p.level,
+                "regions": p.regions,
+                "status": p.status,
+                "next_deadline": p.next_deadline.isoformat() if p.next_deadline else None,
+            }
+            for p in programs
+        ]
+    if output_format == "json":
+        echo_json({"total": total, "programs": rows})
+        return
+    click.echo(f"{total} programs" + (f", showing {len(rows)}" if len(rows) < total else ""))
+    for row in rows:
+        deadline = row["next_deadline"] or ("-")
+        click.echo(
+            f"{row['key']}\n    {row['title'][:100]}\n    {row['level']} · {','.join(row['regions'])} · "
+            f"{row['status']} · Frist: {deadline}"
+        )
+
+
+@catalogue_group.command("show")
+@click.argument("key")
+@format_option
+@pass_context
+@expected_errors
+def catalogue_show(ctx: CliContext, key: str, output_format: str) -> None:
+    """Show one program with its change history; KEY is SOURCE:SOURCE_ID.
+
+    \b
+    Example:
+      fundmatch catalogue show manual:bund/kfw/ikk-208-investitionskredit-kommunen
+    """
+    source, source_id = catalogue.parse_program_key(key)
+    with ctx.session() as session:
+        program = catalogue.get_program(session, source, source_id)
+        if program is None:
+            raise click.ClickException(f"no program {key!r} in the catalogue")
+        record = catalogue.record_from_program(program).to_dict()
+        history = [
+            {
+                "changed_at": r.changed_at.isoformat(),
+                "run": r.run_id,
+                "changed_fields": r.changed_fields,
+                "diff": r.diff,
+            }
+            for r in program.revisions
+        ]
+        first_seen = program.first_seen.isoformat()
+    if output_format == "json":
+        echo_json({"program": record, "first_seen": first_seen, "history": history})
+        return
+    for name, value in record.items():
+        if value not in (None, [], ""):
+            click.echo(f"{name:>30}: {value}")
+    click.echo(f"{'first_seen':>30}: {first_seen}")
+    click.echo(f"\nÄnderungshistorie: {len(history)} Revision(en)")
+    for entry in history:
+        click.echo(f"  {entry['changed_at']} (Lauf {entry['run'] or '-'}): {', '.join(entry['changed_fields'])}")
+        for name, (old, new) in entry["diff"].items():
+            click.echo(f"      {name}: {str(old)[:80]!s} → {str(new)[:80]!s}")
+
+
+@catalogue_group.command("stats")
+@format_option
+@pass_context
+def catalogue_stats(ctx: CliContext, output_format: str) -> None:
+    """Counts per level, status, source and region, and the last run per source.
+
+    \b
+    Example:
+      fundmatch catalogue stats --format json
+    """
+    with ctx.session() as session:
+        result = catalogue.stats(session)
+    if output_format == "json":
+        echo_json(result.to_dict())
+        return
+    click.echo(f"{result.total} programs (catalogue version {result.version}), {result.revisions} revisions")
+    for title, counts in (
+        ("level", result.by_level),
+        ("status", result.by_status),
+        ("source", result.by_source),
+        ("region", result.by_region),
+    ):
+        click.echo(f"  by {title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for source, run in result.last_runs.items():
+        click.echo(f"  last run of {source}: #{run['run']} {run['status']} at {run['started_at']}")
+
+
+def main() -> None:
+    cli(prog_name="fundmatch")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

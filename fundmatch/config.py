@@ -1,0 +1,72 @@
+"""Settings from environment variables, with the embedded SQLite default under a per-user data dir.
+
+Nothing is ever written into the installed package: the data dir holds the database, the matcher's
+index cache, downloads and the generated secret key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+ENV_PREFIX = "FUNDMATCH_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(ENV_PREFIX + name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}{name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Build with :func:`load_settings`; tests build their own."""
+
+    data_dir: Path
+    database_url: str
+    template_dir: Path | None = None
+    user_agent: str = "fundmatch/0.1 (+https://github.com/fundmatch; kontakt@fundmatch.invalid)"
+    contact_email: str = "kontakt@fundmatch.invalid"
+    http_timeout_s: float = 30.0
+    http_min_delay_s: float = 1.0
+    max_import_mb: int = 32
+    secret_key: str | None = None
+
+    @property
+    def is_embedded(self) -> bool:
+        """True for SQLite, the zero set-up database that migrates itself on first use."""
+        return self.database_url.startswith("sqlite")
+
+    def with_database(self, url: str) -> Settings:
+        return replace(self, database_url=url)
+
+
+def load_settings(database_url: str | None = None, data_dir: str | Path | None = None) -> Settings:
+    """Settings from ``FUNDMATCH_*`` variables; explicit arguments (CLI options) win."""
+    directory = Path(data_dir or _env("DATA_DIR") or user_data_dir("fundmatch", appauthor=False))
+    url = database_url or _env("DATABASE_URL") or f"sqlite:///{directory / 'fundmatch.sqlite3'}"
+    template_dir = _env("TEMPLATE_DIR")
+    user_agent = _env("USER_AGENT")
+    return Settings(
+        data_dir=directory,
+        database_url=url,
+        template_dir=Path(template_dir) if template_dir else None,
+        user_agent=user_agent or Settings.user_agent,
+        contact_email=_env("CONTACT_EMAIL", Settings.contact_email) or Settings.contact_email,
+        http_timeout_s=float(_env("HTTP_TIMEOUT", "30") or 30),
+        http_min_delay_s=float(_env("HTTP_MIN_DELAY", "1") or 1),
+        max_import_mb=_env_int("MAX_IMPORT_MB", Settings.max_import_mb),
+        secret_key=_env("SECRET_KEY"),
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the fundmatch schema, run through ``fundmatch.db``."""

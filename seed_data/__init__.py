@@ -1,0 +1,1 @@
+"""Data package: the curated catalogue, thesaurus and vocabularies that ship with fundmatch."""

@@ -1,0 +1,1 @@
+"""Data package: the DOCX application templates that ship with fundmatch (read via importlib.resources)."""

@@ -1,0 +1,181 @@
+"""The catalogue store: upsert, history with field diffs, withdrawal, filters, version stamp."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+from fundmatch.scrapers.records import Contact, Deadline, ProgramRecord
+from sqlalchemy import func, select
+
+from fundmatch import catalogue
+from fundmatch.models import Program, ProgramFacet, ProgramRevision, ScrapeRun
+
+T0 = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
+T1 = datetime(2026, 11, 8, 4, 0, tzinfo=UTC)
+
+
+def record(source_id: str = "land/by/gigabit", **overrides) -> ProgramRecord:
+    values = dict(
+        source="manual",
+        source_id=source_id,
+        title="Bayerische Gigabitrichtlinie",
+        url="https://example.org/gigabit",
+        level="land",
+        regions=["BY"],
+        funding_types=["zuschuss"],
+        applicant_types=["kommune"],
+        topics=["infrastruktur", "digitalisierung"],
+        deadlines=[Deadline(date(2099, 3, 31), "submission")],
+        status="open",
+        contact=Contact(name="Breitbandzentrum"),
+        keywords=["Glasfaser"],
+    )
+    values.update(overrides)
+    return ProgramRecord(**values)
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_new_records_are_stored_with_facets_and_bump_the_version(session):
+    before = catalogue.catalogue_version(session)
+    result = catalogue.apply_records(session, [record(), record("bund/x", level="bund", regions=["DE"])], seen_at=T0)
+    assert (result.new, result.changed, result.unchanged) == (2, 0, 0)
+    program = catalogue.get_program(session, "manual", "land/by/gigabit")
+    assert program.first_seen == T0 and program.last_seen == T0
+    assert program.next_deadline == date(2099, 3, 31)
+    assert count(session, ProgramFacet) == 2 * 5
+    assert catalogue.catalogue_version(session) != before
+
+
+def test_unchanged_record_only_moves_last_seen(session):
+    catalogue.apply_records(session, [record()], seen_at=T0)
+    version = catalogue.catalogue_version(session)
+    result = catalogue.apply_records(session, [record(topics=["digitalisierung", "infrastruktur"])], seen_at=T1)
+    assert (result.new, result.changed, result.unchanged) == (0, 0, 1)
+    program = catalogue.get_program(session, "manual", "land/by/gigabit")
+    assert program.last_seen == T1 and program.first_seen == T0
+    assert count(session, ProgramRevision) == 0
+    assert catalogue.catalogue_version(session) == version
+
+
+def test_changed_record_keeps_previous_state_and_field_diff(session):
+    catalogue.apply_records(session, [record()], seen_at=T0)
+    run = ScrapeRun(source_id="manual")
+    session.add(run)
+    session.flush()
+    changed = record(title="Bayerische Gigabitrichtlinie 2.0", funding_rate_max=90)
+    result = catalogue.apply_records(session, [changed], seen_at=T1, run=run)
+    assert result.changed == 1 and result.changed_keys == [("manual", "land/by/gigabit")]
+    program = catalogue.get_program(session, "manual", "land/by/gigabit")
+    (revision,) = program.revisions
+    assert revision.changed_fields == ["funding_rate_max", "title"]
+    assert revision.diff["title"] == ["Bayerische Gigabitrichtlinie", "Bayerische Gigabitrichtlinie 2.0"]
+    assert revision.diff["funding_rate_max"] == [None, 90]
+    assert revision.previous["title"] == "Bayerische Gigabitrichtlinie"
+    assert revision.run_id == run.id
+    assert program.title == "Bayerische Gigabitrichtlinie 2.0"
+
+
+def test_changed_code_list_replaces_facets(session):
+    catalogue.apply_records(session, [record()], seen_at=T0)
+    catalogue.apply_records(session, [record(regions=["BY", "BW"])], seen_at=T1)
+    total, _ = catalogue.search_programs(session, catalogue.ProgramFilter(region="BW"))
+    assert total == 1
+    assert count(session, ProgramFacet) == 6
+
+
+def test_complete_source_withdraws_missing_program_never_deletes(session):
+    catalogue.apply_records(session, [record("a"), record("b")], seen_at=T0)
+    result = catalogue.apply_records(session, [record("a")], seen_at=T1, complete_sources=["manual"])
+    assert result.withdrawn == 1
+    withdrawn = catalogue.get_program(session, "manual", "b")
+    assert withdrawn.status == "withdrawn"
+    assert withdrawn.revisions[0].diff["status"] == ["open", "withdrawn"]
+    assert count(session, Program) == 2
+    again = catalogue.apply_records(session, [record("a")], seen_at=T1, complete_sources=["manual"])
+    assert again.withdrawn == 0
+
+
+def test_withdrawn_program_that_returns_is_reopened(session):
+    catalogue.apply_records(session, [record("a"), record("b")], seen_at=T0)
+    catalogue.apply_records(session, [record("a")], seen_at=T0, complete_sources=["manual"])
+    result = catalogue.apply_records(session, [record("a"), record("b")], seen_at=T1, complete_sources=["manual"])
+    assert result.changed == 1
+    assert catalogue.get_program(session, "manual", "b").status == "open"
+
+
+def test_imported_last_seen_is_kept(session):
+    stamped = record(last_seen=datetime(2026, 10, 1, tzinfo=UTC))
+    catalogue.apply_records(session, [stamped], seen_at=T1)
+    assert catalogue.get_program(session, "manual", "land/by/gigabit").last_seen == stamped.last_seen
+
+
+def test_filters(session):
+    catalogue.apply_records(
+        session,
+        [
+            record("by"),
+            record("bund", level="bund", regions=["DE"], funding_types=["darlehen"], applicant_types=["unternehmen"]),
+            record("eu", level="eu", regions=["EU"], topics=["forschung_innovation_themenoffen"], status="closed"),
+            record("nw", regions=["NW"], title="Gigabit NRW", summary="Glasfaser für Schulen"),
+        ],
+        seen_at=T0,
+    )
+
+    def keys(**kwargs):
+        total, programs = catalogue.search_programs(session, catalogue.ProgramFilter(**kwargs))
+        assert total == len(programs)
+        return sorted(p.source_id for p in programs)
+
+    assert keys(land="BY") == ["bund", "by", "eu"]
+    assert keys(region="BY") == ["by"]
+    assert keys(level="bund") == ["bund"]
+    assert keys(applicant_type="kommune") == ["by", "eu", "nw"]
+    assert keys(funding_type="darlehen") == ["bund"]
+    assert keys(topic="infrastruktur") == ["bund", "by", "nw"]
+    assert keys(status="closed") == ["eu"]
+    assert keys(text="glasfaser schulen") == ["nw"]
+    assert keys(text="GIGABIT nrw") == ["nw"]
+
+
+def test_filter_rejects_unknown_codes(session):
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown Land 'XX'; valid: SH, HH"):
+        catalogue.search_programs(session, catalogue.ProgramFilter(land="XX"))
+    with pytest.raises(ValueError, match="unknown Förderbereich 'breitband'"):
+        catalogue.search_programs(session, catalogue.ProgramFilter(topic="breitband"))
+
+
+def test_order_by_deadline_puts_undated_last(session):
+    catalogue.apply_records(
+        session,
+        [
+            record("late", deadlines=[Deadline(date(2099, 12, 1))]),
+            record("none", deadlines=[]),
+            record("soon", deadlines=[Deadline(date(2099, 1, 1)), Deadline(date(2000, 1, 1))]),
+        ],
+        seen_at=T0,
+    )
+    _, programs = catalogue.search_programs(session, catalogue.ProgramFilter(order="deadline"))
+    assert [p.source_id for p in programs] == ["soon", "late", "none"]
+
+
+def test_stored_record_reads_back_equal(session):
+    original = record(description="Lang.\n\nText.", funding_rate_min=50.5, amount_max_eur=1_000_000)
+    catalogue.apply_records(session, [original], seen_at=T0)
+    back = catalogue.record_from_program(catalogue.get_program(session, "manual", "land/by/gigabit"))
+    assert back.to_dict() == replace(original.normalised(), last_seen=T0).to_dict()
+    assert back.content_hash() == original.content_hash()
+
+
+def test_stats_counts(session):
+    catalogue.apply_records(session, [record("a"), record("b", level="bund", regions=["DE"])], seen_at=T0)
+    stats = catalogue.stats(session)
+    assert stats.total == 2
+    assert stats.by_level == {"bund": 1, "land": 1}
+    assert stats.by_region == {"BY": 1, "DE": 1}
+    assert stats.by_source == {"manual": 2}
