@@ -7,7 +7,7 @@ version stamp cannot drift apart. Callers own the transaction (one per import or
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
@@ -51,6 +51,7 @@ _RECORD_COLUMNS = (
     "rolling",
     "status",
     "legal_basis",
+    "links",
     "keywords",
     "source_updated",
 )
@@ -154,17 +155,19 @@ def apply_records(
     *,
     run: ScrapeRun | None = None,
     seen_at: datetime | None = None,
-    complete_sources: Iterable[str] = (),
+    listings: Mapping[str, Collection[str]] | None = None,
 ) -> ApplyResult:
-    """Upsert records by (source, source_id); record history; withdraw what complete sources lack.
+    """Upsert records by (source, source_id); record history; withdraw what a complete listing lacks.
 
     An unchanged record only moves ``last_seen``. A changed one keeps its previous state in a
-    ProgramRevision with the field-level diff. A program of a source in ``complete_sources`` that is
-    not among ``records`` becomes ``withdrawn``; nothing is ever deleted.
+    ProgramRevision with the field-level diff. ``listings`` maps a source to the ids of its complete,
+    successful listing: a stored program of that source whose id is not listed becomes
+    ``withdrawn``. Nothing is ever deleted.
     """
+    listings = listings or {}
     seen_at = seen_at or utcnow()
     result = ApplyResult()
-    sources = {r.source for r in records} | set(complete_sources)
+    sources = {r.source for r in records} | set(listings)
     for source_id in sources:
         ensure_source(session, source_id)
     existing = {
@@ -173,10 +176,8 @@ def apply_records(
             select(Program).where(Program.source.in_(sources)).options(selectinload(Program.facets))
         )
     }
-    incoming: set[tuple[str, str]] = set()
     for raw in records:
         record = raw.normalised()
-        incoming.add(record.key)
         last_seen = record.last_seen or seen_at
         program = existing.get(record.key)
         if program is None:
@@ -197,9 +198,10 @@ def apply_records(
         program.last_seen = max(last_seen, program.last_seen)
         result.changed += 1
         result.changed_keys.append(record.key)
-    for source_id in complete_sources:
+    for source_id, listed in listings.items():
+        listed = set(listed)
         for key, program in existing.items():
-            if key[0] == source_id and key not in incoming and program.status != "withdrawn":
+            if key[0] == source_id and key[1] not in listed and program.status != "withdrawn":
                 record = record_from_program(program)
                 record.status = "withdrawn"
                 _record_change(session, program, record, run, seen_at)

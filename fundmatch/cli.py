@@ -331,6 +331,119 @@ def catalogue_stats(ctx: CliContext, output_format: str) -> None:
         click.echo(f"  last run of {source}: #{run['run']} {run['status']} at {run['started_at']}")
 
 
+@cli.command("refresh")
+@click.option("--source", "sources", multiple=True, help="Source id; repeat for several. Default: all sources.")
+@click.option("--dry-run", is_flag=True, help="Fetch, parse and count, but change nothing.")
+@format_option
+@pass_context
+def refresh_command(ctx: CliContext, sources: tuple[str, ...], dry_run: bool, output_format: str) -> None:
+    """Refresh the catalogue from its sources; what cron or a systemd timer calls.
+
+    Each source run proves itself (record count, fill rates) before it changes anything; a failed
+    run leaves the catalogue as it was. Exit code 0 when all runs were ok, 1 when one was partial,
+    2 when one failed or another refresh holds the lock.
+
+    \b
+    Example:
+      fundmatch refresh
+      fundmatch refresh --source eu_funding_tenders --dry-run --format json
+    """
+    from fundmatch import refresh
+
+    log = (lambda line: click.echo(line, err=True)) if output_format == "json" else click.echo
+    try:
+        reports = refresh.refresh(ctx.database, ctx.settings, sources or None, dry_run=dry_run, log=log)
+    except refresh.RefreshLocked as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except (ValueError, db.DatabaseNotReady) as exc:
+        raise click.ClickException(str(exc)) from None
+    if output_format == "json":
+        echo_json({"runs": [r.to_dict() for r in reports]})
+    else:
+        for report in reports:
+            for where, message in report.warnings[:20]:
+                click.echo(f"  warning [{report.source}] {where}: {message}")
+            if len(report.warnings) > 20:
+                click.echo(f"  … {len(report.warnings) - 20} more warnings (fundmatch sources list)")
+    sys.exit(refresh.exit_code(reports))
+
+
+@cli.group("sources")
+def sources_group() -> None:
+    """Catalogue sources: their runs, and offline parsing of saved pages.
+
+    \b
+    Example:
+      fundmatch sources list
+    """
+
+
+@sources_group.command("list")
+@click.option("--runs", type=click.IntRange(1, 100), default=3, show_default=True, help="Runs to show per source.")
+@format_option
+@pass_context
+def sources_list(ctx: CliContext, runs: int, output_format: str) -> None:
+    """Each source with its last runs (status, counts) and the warnings of the latest one.
+
+    \b
+    Example:
+      fundmatch sources list --runs 5 --format json
+    """
+    from fundmatch import sources
+
+    with ctx.session() as session:
+        overview = sources.overview(session, runs=runs)
+    if output_format == "json":
+        echo_json({"sources": overview})
+        return
+    for source in overview:
+        click.echo(f"{source['id']}: {source['title']} ({source['publisher']}), {source['programs']} programs")
+        if not source["runs"]:
+            click.echo("    no runs yet")
+        for run in source["runs"]:
+            click.echo(
+                f"    #{run['id']} {run['started_at'][:16]} {run['status']:8} fetched {run['fetched']}, "
+                f"new {run['new']}, changed {run['changed']}, unchanged {run['unchanged']}, "
+                f"withdrawn {run['withdrawn']}, errors {run['errors']}"
+                + (f" — {run['message']}" if run["message"] else "")
+            )
+        for warning in source["open_warnings"][:10]:
+            click.echo(f"      warning {warning['url'] or ''}: {warning['message']}")
+
+
+@sources_group.command("parse")
+@click.argument("source")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["json"]), default="json", show_default=True)
+@expected_errors
+def sources_parse(source: str, path: Path, output_format: str) -> None:
+    """Parse a saved page or file offline and print the records in the catalogue interchange format.
+
+    PATH may be a Förderdatenbank detail or list page, an export ZIP or unpacked export folder, an EU
+    search response or the EU bulk file. Warnings go to stderr.
+
+    \b
+    Example:
+      fundmatch sources parse foerderdatenbank saved/detail.html --format json
+      fundmatch sources parse eu_funding_tenders grantsTenders.json
+    """
+    from fundmatch.scrapers import source_modules
+    from fundmatch.scrapers.base import ParseError, Warnings
+
+    modules = source_modules()
+    if source not in modules:
+        raise click.ClickException(f"unknown source {source!r}; known: {', '.join(modules)}")
+    warnings = Warnings()
+    try:
+        records = modules[source].parse_file(path, warnings)
+    except ParseError as exc:
+        raise click.ClickException(str(exc)) from None
+    for where, message in warnings:
+        click.echo(f"warning {where}: {message}", err=True)
+    echo_json(catalogue_document(records, datetime.now(UTC)))
+
+
 def main() -> None:
     cli(prog_name="fundmatch")
 

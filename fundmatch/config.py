@@ -7,7 +7,8 @@ index cache, downloads and the generated secret key.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -43,6 +44,9 @@ class Settings:
     http_min_delay_s: float = 1.0
     max_import_mb: int = 32
     secret_key: str | None = None
+    source_urls: dict[str, str] = field(default_factory=dict)
+    source_expected: dict[str, tuple[int, int]] = field(default_factory=dict)
+    refresh_lock_stale_s: float = 900.0
 
     @property
     def is_embedded(self) -> bool:
@@ -53,12 +57,28 @@ class Settings:
         return replace(self, database_url=url)
 
 
+def _source_overrides() -> tuple[dict[str, str], dict[str, tuple[int, int]]]:
+    """``FUNDMATCH_SOURCE_URL_<ID>`` and ``FUNDMATCH_SOURCE_EXPECTED_<ID>=MIN-MAX`` per source."""
+    urls: dict[str, str] = {}
+    expected: dict[str, tuple[int, int]] = {}
+    for name, value in os.environ.items():
+        if name.startswith(ENV_PREFIX + "SOURCE_URL_") and value:
+            urls[name.removeprefix(ENV_PREFIX + "SOURCE_URL_").lower()] = value
+        elif name.startswith(ENV_PREFIX + "SOURCE_EXPECTED_") and value:
+            match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", value)
+            if not match:
+                raise ValueError(f"{name} must look like MIN-MAX, got {value!r}")
+            expected[name.removeprefix(ENV_PREFIX + "SOURCE_EXPECTED_").lower()] = (int(match[1]), int(match[2]))
+    return urls, expected
+
+
 def load_settings(database_url: str | None = None, data_dir: str | Path | None = None) -> Settings:
     """Settings from ``FUNDMATCH_*`` variables; explicit arguments (CLI options) win."""
     directory = Path(data_dir or _env("DATA_DIR") or user_data_dir("fundmatch", appauthor=False))
     url = database_url or _env("DATABASE_URL") or f"sqlite:///{directory / 'fundmatch.sqlite3'}"
     template_dir = _env("TEMPLATE_DIR")
     user_agent = _env("USER_AGENT")
+    source_urls, source_expected = _source_overrides()
     return Settings(
         data_dir=directory,
         database_url=url,
@@ -69,4 +89,6 @@ def load_settings(database_url: str | None = None, data_dir: str | Path | None =
         http_min_delay_s=float(_env("HTTP_MIN_DELAY", "1") or 1),
         max_import_mb=_env_int("MAX_IMPORT_MB", Settings.max_import_mb),
         secret_key=_env("SECRET_KEY"),
+        source_urls=source_urls,
+        source_expected=source_expected,
     )

@@ -101,13 +101,17 @@ class Database:
         self._checked = True
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session for one unit of work: committed on success, rolled back on any error."""
+    def session(self, *, commit: bool = True) -> Iterator[Session]:
+        """A session for one unit of work: committed on success (unless ``commit`` is false, as for a
+        dry run), rolled back on any error."""
         self.ensure_ready()
         session = self.session_factory()
         try:
             yield session
-            session.commit()
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
         except BaseException:
             session.rollback()
             raise

@@ -189,6 +189,13 @@ class _Reader:
                 raise self.error(field, f"an entry is {len(item):,} characters long, the limit is {MAX_SHORT_TEXT:,}")
         return [_CONTROL.sub("", v).strip() for v in value if v.strip()]
 
+    def urls(self, field: str) -> list[str]:
+        values = self.string_list(field)
+        for url in values:
+            if not re.match(r"https?://\S+$", url):
+                raise self.error(field, f"entries must be http(s) URLs, got {url!r}")
+        return values
+
 
 def _deadlines(reader: _Reader) -> list[Deadline]:
     raw = reader.data.get("deadlines")
@@ -277,6 +284,7 @@ def program_from_dict(data: Any, where: str, known_sources: Iterable[str]) -> Pr
         status=reader.code("status", vocab.STATUS, default="unknown"),
         legal_basis=reader.text("legal_basis"),
         contact=_contact(reader),
+        links=reader.urls("links"),
         keywords=reader.string_list("keywords"),
         source_updated=reader.day("source_updated"),
         last_seen=reader.timestamp("last_seen"),

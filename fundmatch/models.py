@@ -140,6 +140,7 @@ class Program(Base):
     status: Mapped[str] = mapped_column(String(16), default="unknown")
     legal_basis: Mapped[str | None] = mapped_column(Text)
     contact: Mapped[dict | None]
+    links: Mapped[list] = mapped_column(default=list)
     keywords: Mapped[list] = mapped_column(default=list)
     source_updated: Mapped[date | None] = mapped_column(Date)
     next_deadline: Mapped[date | None] = mapped_column(Date)

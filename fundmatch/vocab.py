@@ -583,3 +583,27 @@ def region_code(raw: str) -> str:
 
 def valid_land_codes() -> str:
     return ", ".join(land.code for land in LAENDER)
+
+
+def split_labels(text: str, vocabulary: Vocabulary) -> tuple[list[str], list[str]]:
+    """Codes for a comma-separated label list, and the parts no label matched.
+
+    Labels may themselves contain ", " ("Kultur, Medien & Sport"), so adjacent parts are joined
+    whenever the join is a known label.
+    """
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    codes: list[str] = []
+    unknown: list[str] = []
+    i = 0
+    while i < len(parts):
+        for width in range(min(3, len(parts) - i), 0, -1):
+            code = vocabulary.lookup(", ".join(parts[i : i + width]))
+            if code is not None:
+                if code not in codes:
+                    codes.append(code)
+                i += width
+                break
+        else:
+            unknown.append(parts[i])
+            i += 1
+    return codes, unknown

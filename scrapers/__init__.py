@@ -10,7 +10,7 @@ import importlib
 from types import ModuleType
 
 # The modules that are sources; each defines ``SOURCE`` (a ``SourceInfo``).
-SOURCE_MODULES: tuple[str, ...] = ()
+SOURCE_MODULES: tuple[str, ...] = ("foerderdatenbank", "eu_funding_tenders")
 
 
 def source_modules() -> dict[str, ModuleType]:

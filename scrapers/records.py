@@ -67,6 +67,7 @@ class ProgramRecord:
     status: str = "unknown"
     legal_basis: str | None = None
     contact: Contact | None = None
+    links: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     source_updated: date | None = None
     last_seen: datetime | None = None
@@ -81,6 +82,7 @@ class ProgramRecord:
         for name in CODE_LIST_FIELDS:
             setattr(copy, name, sorted(set(getattr(self, name))))
         copy.keywords = list(dict.fromkeys(k for k in self.keywords if k))
+        copy.links = list(dict.fromkeys(u for u in self.links if u))
         copy.deadlines = sorted(set(self.deadlines), key=lambda d: (d.date, d.kind, d.note or ""))
         if copy.contact is not None and copy.contact.is_empty():
             copy.contact = None

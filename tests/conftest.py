@@ -95,3 +95,11 @@ def run_cli(settings):
         )
 
     return invoke
+
+
+@pytest.fixture
+def fixture_server():
+    from tests.fixture_server import FixtureServer
+
+    with FixtureServer() as server:
+        yield server

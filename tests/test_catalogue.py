@@ -89,20 +89,27 @@ def test_changed_code_list_replaces_facets(session):
 
 def test_complete_source_withdraws_missing_program_never_deletes(session):
     catalogue.apply_records(session, [record("a"), record("b")], seen_at=T0)
-    result = catalogue.apply_records(session, [record("a")], seen_at=T1, complete_sources=["manual"])
+    result = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a"]})
     assert result.withdrawn == 1
     withdrawn = catalogue.get_program(session, "manual", "b")
     assert withdrawn.status == "withdrawn"
     assert withdrawn.revisions[0].diff["status"] == ["open", "withdrawn"]
     assert count(session, Program) == 2
-    again = catalogue.apply_records(session, [record("a")], seen_at=T1, complete_sources=["manual"])
+    again = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a"]})
     assert again.withdrawn == 0
+
+
+def test_listed_program_that_failed_to_parse_is_not_withdrawn(session):
+    catalogue.apply_records(session, [record("a"), record("b")], seen_at=T0)
+    result = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a", "b"]})
+    assert result.withdrawn == 0
+    assert catalogue.get_program(session, "manual", "b").status == "open"
 
 
 def test_withdrawn_program_that_returns_is_reopened(session):
     catalogue.apply_records(session, [record("a"), record("b")], seen_at=T0)
-    catalogue.apply_records(session, [record("a")], seen_at=T0, complete_sources=["manual"])
-    result = catalogue.apply_records(session, [record("a"), record("b")], seen_at=T1, complete_sources=["manual"])
+    catalogue.apply_records(session, [record("a")], seen_at=T0, listings={"manual": ["a"]})
+    result = catalogue.apply_records(session, [record("a"), record("b")], seen_at=T1, listings={"manual": ["a", "b"]})
     assert result.changed == 1
     assert catalogue.get_program(session, "manual", "b").status == "open"
 

@@ -80,6 +80,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("legal_basis", sa.Text(), nullable=True),
         sa.Column("contact", sa.JSON(), nullable=True),
+        sa.Column("links", sa.JSON(), nullable=False),
         sa.Column("keywords", sa.JSON(), nullable=False),
         sa.Column("source_updated", sa.Date(), nullable=True),
         sa.Column("next_deadline", sa.Date(), nullable=True),

@@ -1,0 +1,80 @@
+"""What every source shares: its metadata, the parse error, and the warnings a parse collects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from fundmatch.scrapers.records import ProgramRecord
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A source's metadata, declared beside its parsers (OpenSanctions-style).
+
+    ``expected_count`` is the plausible record count of a complete run; a run outside it is failed
+    before anything is written. ``fill_thresholds`` gives, per field, the share of records that must
+    carry it.
+    """
+
+    id: str
+    title: str
+    publisher: str
+    url: str
+    expected_count: tuple[int, int]
+    fill_thresholds: dict[str, float] = field(default_factory=lambda: {"title": 0.99, "url": 0.99, "regions": 0.99})
+    licence: str | None = None
+    attribution: str | None = None
+
+
+class ParseError(ValueError):
+    """A page or file that does not hold what its parser must find; says source, where and what."""
+
+    def __init__(self, source: str, where: str, what: str):
+        super().__init__(f"{source}: {where}: {what}")
+        self.source = source
+        self.where = where
+        self.what = what
+
+
+@dataclass
+class Warnings:
+    """Warnings a parse collects (unknown labels, skipped parts) with the URL or member they concern."""
+
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append((where, message))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Where and how one run reads a source: base URL (a local fixture server in tests), expected count."""
+
+    base_url: str
+    expected_count: tuple[int, int]
+    workdir: Path
+    today: date
+
+
+@dataclass
+class Harvest:
+    """What one run collected from a source, before anything is written.
+
+    ``listed_ids`` is the complete listing of the source (the ids it offers now, parsed or not);
+    None when the listing is incomplete, so that nothing may be withdrawn.
+    """
+
+    records: list[ProgramRecord]
+    listed_ids: set[str] | None
+    warnings: Warnings
+    errors: int = 0
+    fetched: int = 0
+    notes: list[str] = field(default_factory=list)

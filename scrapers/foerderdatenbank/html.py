@@ -1,0 +1,242 @@
+"""Förderdatenbank HTML pages: detail pages (tabbed or single block) and search list pages.
+
+Rows are read by their label, never by position; labels are folded (ö/oe, spaces) so that the
+site's intermittent ASCII-label variant reads the same. Links resolve against ``<base href>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup, Tag
+from fundmatch.scrapers.base import ParseError, Warnings
+from fundmatch.scrapers.deadlines import find_deadlines
+from fundmatch.scrapers.foerderdatenbank.labels import map_labels, status_from_note
+from fundmatch.scrapers.foerderdatenbank.source import (
+    SITE,
+    SOURCE,
+    level_from_id,
+    program_id_from_url,
+    program_url,
+    regions_from_id,
+)
+from fundmatch.scrapers.html import cap, clean_text, element_text, soup
+from fundmatch.scrapers.http import is_bot_wall
+from fundmatch.scrapers.records import Contact, ProgramRecord
+
+from fundmatch import vocab
+
+ROW_FIELDS = {
+    vocab.fold("Förderart"): "funding_types",
+    vocab.fold("Förderbereich"): "topics",
+    vocab.fold("Fördergebiet"): "regions",
+    vocab.fold("Förderberechtigte"): "applicant_types",
+    vocab.fold("Fördergeber"): "funder",
+    vocab.fold("Ansprechpunkt"): "contact",
+    vocab.fold("Weiterführende Links"): "links",
+}
+SECTION_SUMMARY = vocab.fold("Kurztext")
+SECTION_FULL = vocab.fold("Volltext")
+TAB_LEGAL = vocab.fold("Rechtsgrundlage")
+
+
+def _one(scope: Tag, selector: str, where: str, what: str) -> Tag:
+    found = scope.select(selector)
+    if len(found) != 1:
+        raise ParseError(SOURCE.id, where, f"{what}: expected one {selector!r}, found {len(found)} (layout changed?)")
+    return found[0]
+
+
+def _base(page: BeautifulSoup) -> str:
+    base = page.select_one("base[href]")
+    return base["href"] if base else SITE
+
+
+def _rows(dl: Tag) -> list[tuple[str, list[Tag]]]:
+    rows: list[tuple[str, list[Tag]]] = []
+    for child in dl.find_all(["dt", "dd"], recursive=False):
+        if child.name == "dt":
+            rows.append((clean_text(child.get_text(" ")).rstrip(":").strip(), []))
+        elif rows:
+            rows[-1][1].append(child)
+    return rows
+
+
+def _contact(dd: Tag, base: str) -> Contact:
+    label = dd.select_one("p.card--title a span.link--label")
+    email = dd.select_one("div.person-contact p.email a[href^='mailto:']")
+    website = dd.select_one("div.person-contact p.website a[href]")
+    tel = dd.select_one("div.person-contact p.tel")
+    street = dd.select_one("div.address p.adr")
+    city = dd.select_one("div.address p.locality")
+    address = ", ".join(
+        filter(
+            None, [clean_text(street.get_text(" ")) if street else "", clean_text(city.get_text(" ")) if city else ""]
+        )
+    )
+    return Contact(
+        name=clean_text(label.get_text(" ")) if label else None,
+        email=email["href"].removeprefix("mailto:").strip() if email else None,
+        phone=clean_text(tel.get_text(" ")).removeprefix("Tel:").strip() if tel else None,
+        url=urljoin(base, website["href"]) if website else None,
+        address=address or None,
+    )
+
+
+@dataclass
+class PageTexts:
+    summary: str = ""
+    sections: list[tuple[str, str]] = field(default_factory=list)
+    legal_basis: str = ""
+
+
+def _without_heading(block: Tag, heading: Tag | None) -> str:
+    text = element_text(block)
+    title = clean_text(heading.get_text(" ")) if heading else ""
+    if title and text.startswith(title):
+        text = text[len(title) :].strip()
+    return text
+
+
+def _texts(main: Tag, where: str) -> PageTexts:
+    content = main.select_one("div.content--main")
+    if content is None:
+        raise ParseError(SOURCE.id, where, "no div.content--main (layout changed?)")
+    texts = PageTexts()
+    openers = content.select("h2.horizontal--tab-opener")
+    if openers:
+        articles = content.select("article.content--tab-text")
+        if len(articles) != len(openers):
+            raise ParseError(SOURCE.id, where, f"{len(openers)} tabs but {len(articles)} tab texts")
+        for opener, article in zip(openers, articles, strict=True):
+            tab = vocab.fold(opener.get_text(" "))
+            for block in article.select("div.rich--text"):
+                heading = block.find("h3")
+                name = clean_text(heading.get_text(" ")) if heading else ""
+                body = _without_heading(block, heading)
+                if tab == TAB_LEGAL:
+                    texts.legal_basis = "\n\n".join(filter(None, [texts.legal_basis, body]))
+                elif vocab.fold(name) == SECTION_SUMMARY:
+                    texts.summary = body
+                else:
+                    texts.sections.append((name, body))
+        return texts
+    blocks = content.select("div.content > div.rich--text")
+    if not blocks:
+        raise ParseError(SOURCE.id, where, "no text block (div.rich--text) (layout changed?)")
+    for block in blocks:
+        heading = block.find(["h2", "h3", "h4", "h5"])
+        body = _without_heading(block, heading)
+        if heading is not None and vocab.fold(heading.get_text(" ")) == TAB_LEGAL:
+            texts.legal_basis = "\n\n".join(filter(None, [texts.legal_basis, body]))
+        else:
+            texts.sections.append((clean_text(heading.get_text(" ")) if heading else "", body))
+    return texts
+
+
+def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None) -> ProgramRecord:
+    """A program detail page → record. Missing rows are normal; a missing title or meta block is not."""
+    warnings = warnings if warnings is not None else Warnings()
+    raw = markup.encode("utf-8") if isinstance(markup, str) else markup
+    if is_bot_wall(raw, "text/html"):
+        raise ParseError(SOURCE.id, url, "bot wall (CAPTCHA page) instead of a program page")
+    page = soup(raw)
+    base = _base(page)
+    main = _one(page, "main", url, "page body")
+    title = clean_text(_one(main, "h1.title", url, "title").get_text(" "))
+    if not title:
+        raise ParseError(SOURCE.id, url, "empty title")
+    dl = _one(main, "div.jumbotron dl.document-info-fundingprogram", url, "meta rows")
+    canonical = page.select_one("link[rel='canonical'][href]")
+    program_id = program_id_from_url(canonical["href"] if canonical else url) or program_id_from_url(url)
+    if program_id is None:
+        raise ParseError(SOURCE.id, url, "no program path in the canonical URL")
+    values: dict[str, list[str]] = {"funding_types": [], "topics": [], "regions": [], "applicant_types": []}
+    funder = None
+    contact = None
+    links: list[str] = []
+    for label, dds in _rows(dl):
+        target = ROW_FIELDS.get(vocab.fold(label))
+        if target is None:
+            warnings.add(url, f"unknown row label {label!r}")
+            continue
+        for dd in dds:
+            if target in values:
+                values[target].append(clean_text(dd.get_text(" ")))
+            elif target == "funder":
+                name = dd.select_one("p.card--title a span.link--label") or dd
+                funder = clean_text(name.get_text(" ")) or None
+            elif target == "contact" and contact is None:
+                contact = _contact(dd, base)
+            elif target == "links":
+                links.extend(urljoin(base, a["href"]) for a in dd.select("a.link.link-external[href]"))
+    mapped = map_labels(**values)
+    for message in mapped.warnings:
+        warnings.add(url, message)
+    texts = _texts(main, url)
+    description = "\n\n".join(
+        f"{name}\n{body}" if name and vocab.fold(name) != SECTION_FULL else body
+        for name, body in texts.sections
+        if body
+    )
+    meta_description = page.select_one("meta[name='description'][content]")
+    summary = texts.summary or (clean_text(meta_description["content"]) if meta_description else "")
+    keywords = page.select_one("meta[name='keywords'][content]")
+    status_note = main.select_one("p.subtitle--text")
+    level = level_from_id(program_id)
+    regions = mapped.regions
+    if not regions:
+        regions = regions_from_id(program_id)
+        if not regions:
+            raise ParseError(SOURCE.id, url, "no Fördergebiet and none can be inferred from the path")
+        warnings.add(url, f"no Fördergebiet; {', '.join(regions)} inferred from the path")
+    summary_text, _ = cap(summary or None)
+    description_text, _ = cap(description or None)
+    legal_text, _ = cap(texts.legal_basis or None)
+    return ProgramRecord(
+        source=SOURCE.id,
+        source_id=program_id,
+        title=title[:1000],
+        url=program_url(program_id),
+        level=level,
+        regions=regions,
+        summary=summary_text,
+        description=description_text,
+        funding_types=mapped.funding_types,
+        applicant_types=mapped.applicant_types,
+        topics=mapped.topics,
+        funder=funder,
+        deadlines=find_deadlines("\n".join(filter(None, [description, texts.legal_basis]))),
+        status=status_from_note(clean_text(status_note.get_text(" ")) if status_note else None),
+        legal_basis=legal_text,
+        contact=contact,
+        links=list(dict.fromkeys(links)),
+        keywords=(keywords["content"].split() if keywords else []),
+    )
+
+
+@dataclass
+class ListPage:
+    """One search result page: the site's hit count, the program URLs on it, the next page."""
+
+    hit_count: int
+    programs: list[tuple[str, str]]
+    next_url: str | None
+
+
+def parse_list(markup: str | bytes, url: str) -> ListPage:
+    raw = markup.encode("utf-8") if isinstance(markup, str) else markup
+    if is_bot_wall(raw, "text/html"):
+        raise ParseError(SOURCE.id, url, "bot wall (CAPTCHA page) instead of a result list")
+    page = soup(raw)
+    base = _base(page)
+    count_text = clean_text(_one(page, "#hits--count", url, "hit count").get_text()).replace(".", "")
+    if not count_text.isdigit():
+        raise ParseError(SOURCE.id, url, f"hit count {count_text!r} is not a number")
+    programs = []
+    for link in page.select("div.card--fundingprogram > p.card--title > a[href]"):
+        label = link.select_one("span.link--label") or link
+        programs.append((urljoin(base, link["href"]), clean_text(label.get_text(" "))))
+    forward = page.select_one("div.pagination a.forward.button[href]")
+    return ListPage(int(count_text), programs, urljoin(base, forward["href"]) if forward else None)

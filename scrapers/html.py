@@ -1,0 +1,82 @@
+"""Turning source markup into clean text: one place for whitespace, soft hyphens and entities."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SOFT = re.compile("[\u00ad\u200b\ufeff]")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2009\u202f]+")
+_LEFTOVER_ENTITY = re.compile(r"&(#x?[0-9a-fA-F]+|[a-zA-Z]{2,8});")
+_BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "tr", "dl", "dt", "dd"}
+
+MAX_FIELD_CHARS = 200_000
+
+
+def strip_control(text: str) -> str:
+    """Remove C0/C1 control characters (a raw \\x02 breaks strict XML parsers) except newlines and tabs."""
+    return _CONTROL.sub("", text)
+
+
+def clean_text(text: str | None) -> str:
+    """One line of text: entities left over from double escaping decoded, whitespace collapsed."""
+    if not text:
+        return ""
+    if _LEFTOVER_ENTITY.search(text):
+        text = html.unescape(text)
+    text = _SOFT.sub("", strip_control(text))
+    return " ".join(_SPACES.sub(" ", text).split())
+
+
+def soup(markup: str | bytes) -> BeautifulSoup:
+    return BeautifulSoup(markup, "lxml")
+
+
+def _walk(node: Tag, out: list[str]) -> None:
+    for child in node.children:
+        if isinstance(child, NavigableString):
+            out.append(str(child))
+        elif isinstance(child, Tag):
+            if child.name == "br":
+                out.append("\n")
+            elif child.name in ("script", "style"):
+                continue
+            elif child.name in _BLOCKS:
+                out.append("\n\n- " if child.name == "li" else "\n\n")
+                _walk(child, out)
+                out.append("\n\n")
+            else:
+                _walk(child, out)
+
+
+def element_text(node: Tag | None) -> str:
+    """Block-aware text of an element: paragraphs separated by blank lines, list items as "- …"."""
+    if node is None:
+        return ""
+    parts: list[str] = []
+    _walk(node, parts)
+    raw = "".join(parts)
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", raw):
+        lines = [clean_text(line) for line in block.split("\n")]
+        text = "\n".join(line for line in lines if line)
+        if text and text != "-":
+            paragraphs.append(text)
+    return "\n\n".join(paragraphs)
+
+
+def html_to_text(fragment: str | None) -> str:
+    """Plain text of an HTML fragment (rich text from an export or a page block)."""
+    if not fragment or not fragment.strip():
+        return ""
+    return element_text(soup(fragment).body or soup(fragment))
+
+
+def cap(text: str | None, limit: int = MAX_FIELD_CHARS) -> tuple[str | None, bool]:
+    """An absurdly long field cut to ``limit`` characters; the flag says whether it was cut."""
+    if text is None or len(text) <= limit:
+        return text, False
+    return text[:limit].rstrip() + " …", True

@@ -1,0 +1,195 @@
+"""Förderdatenbank XML export: programs with their linked documents, the export's quirks, hostile ZIPs."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fundmatch.scrapers.base import ParseError
+from fundmatch.scrapers.foerderdatenbank import export
+from fundmatch.scrapers.foerderdatenbank.export import parse_export
+
+from tests.conftest import FILES
+
+EXPORT_DIR = FILES / "foerderdatenbank_export"
+RESULT = parse_export(EXPORT_DIR)
+BY_ID = {r.source_id: r for r in RESULT.records}
+BUND = BY_ID["Bund/BMDS/gigabit-beratung-kommunen"]
+BAYERN = BY_ID["Land/Bayern/led-strassenbeleuchtung-kommunen"]
+SACHSEN = BY_ID["Land/Sachsen/led-strassenbeleuchtung-kommunen"]
+NRW = BY_ID["Land/NRW/smart-region-kommunen-nrw"]
+SH = BY_ID["Land/Schleswig-Holstein/foerderfonds-nord-smart-village"]
+EU = BY_ID["EU/smarte-doerfer-europa"]
+
+
+def zip_of(folder: Path, target: Path, extra: dict[str, bytes] | None = None) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder.rglob("*.xml")):
+            archive.write(file, file.relative_to(folder).as_posix())
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return target
+
+
+def test_every_program_is_listed_and_parsed():
+    assert len(RESULT.records) == 6 and RESULT.errors == 0
+    assert RESULT.listed_ids == set(BY_ID)
+
+
+def test_same_slug_in_two_laender_gives_two_programs():
+    assert BAYERN.title != SACHSEN.title
+    assert BAYERN.regions == ["BY"] and SACHSEN.regions == ["SN"]
+
+
+def test_level_from_the_foerdergeber_classifier():
+    assert (BUND.level, BAYERN.level, EU.level) == ("bund", "land", "eu")
+
+
+def test_region_codes_with_the_exports_spellings():
+    assert BUND.regions == ["DE"]  # _bundesweit
+    assert EU.regions == ["DE"]  # bundesweit without underscore
+    assert sorted(SH.regions) == ["HH", "MV", "NI", "SH"]  # schlesig_holstein, de_ni
+
+
+def test_funding_types_applicants_topics_and_second_level():
+    assert BAYERN.funding_types == ["darlehen"]
+    assert BAYERN.applicant_types == ["kommune", "oeffentliche_einrichtung"]
+    assert BUND.topics == ["beratung", "digitalisierung", "infrastruktur"]
+    assert BUND.subtopics == ["infrastruktur/information_kommunikation"]
+    assert "energieeffizienz_erneuerbare_energien/oeffentliche_infrastruktur" in BAYERN.subtopics
+
+
+def test_missing_region_is_inferred_from_path_with_a_warning():
+    assert SACHSEN.funding_types == []
+    assert any("no Fördergebiet; SN inferred" in m for _, m in RESULT.warnings)
+
+
+def test_funder_from_the_foerdergeber_document():
+    assert BUND.funder == "Bundesministerium für Digitales und Staatsmodernisierung (BMDS)"
+
+
+def test_contact_resolves_kontakt_adresse_and_website():
+    assert BAYERN.contact.name == "LfA Förderbank Bayern"
+    assert BAYERN.contact.email == "kommunal@lfa.de"
+    assert BAYERN.contact.phone == "+49 89 2124-1000"
+    assert BAYERN.contact.url == "https://lfa.de/"
+    assert BAYERN.contact.address == "Königinstraße 17, 80539 München"
+
+
+def test_links_resolve_externer_link_documents_and_misplaced_kontakt_links():
+    assert BUND.links[0] == "https://gigabitbuero.bund.de/kommunen/beratung"
+    assert "https://www.foerderdatenbank.de/FDB/Content/DE/Kontakt/E/eu-kommission-agri.html" in EU.links
+
+
+def test_dangling_link_is_reported_not_fatal():
+    assert any("lfa-led-rechner is missing from the export" in m for _, m in RESULT.warnings)
+    assert BAYERN.links == ["https://lfa.de/foerderprogramme/led-kommunalkredit/"]
+
+
+def test_rich_text_unescaped_once_or_twice_and_control_characters_removed():
+    assert NRW.title == "Förderung digitaler Modellprojekte in Städten und Gemeinden (Smart Region NRW)"
+    for record in RESULT.records:
+        for text in (record.title, record.summary or "", record.description or "", record.legal_basis or ""):
+            assert "&#" not in text and "&amp;" not in text and "\x02" not in text and "<![CDATA[" not in text
+
+
+def test_question_mark_artefact_stays_as_the_source_has_it():
+    assert BUND.title.startswith("Gigabit-Beratung für Kommunen ? Förderung")
+
+
+def test_summary_description_and_legal_basis():
+    assert EU.summary.startswith("Wenn Sie als ländliche Gemeinde digitale Dienste")
+    assert EU.description.startswith("Die Europäische Kommission fördert Pilotvorhaben")
+    assert BUND.legal_basis.startswith("Richtlinie zur Förderung von Planungs- und Beratungsleistungen")
+
+
+def test_keywords_split_on_any_whitespace():
+    assert BAYERN.keywords[:2] == ["LED", "Straßenbeleuchtung"]
+    assert all("\t" not in k and " " not in k for r in RESULT.records for k in r.keywords)
+
+
+def test_publication_date_and_meaningless_expiration():
+    assert BUND.source_updated == date(2025, 3, 31)
+    assert SH.source_updated is None
+
+
+def test_header_note_marks_program_closed():
+    assert SACHSEN.status == "closed"
+    assert NRW.status == "open"
+
+
+def test_zip_reads_like_the_folder(tmp_path):
+    from_zip = parse_export(zip_of(EXPORT_DIR, tmp_path / "export.zip"))
+    assert [r.to_dict() for r in from_zip.records] == [r.to_dict() for r in RESULT.records]
+
+
+def test_member_names_escaping_the_root_are_skipped(tmp_path):
+    evil = {"../../etc/evil.xml": b"<document/>", "/abs/evil.xml": b"<document/>"}
+    result = parse_export(zip_of(EXPORT_DIR, tmp_path / "e.zip", evil))
+    assert len(result.records) == 6
+    skipped = [where for where, m in result.warnings if "escapes the archive root" in m]
+    assert sorted(skipped) == ["../../etc/evil.xml", "/abs/evil.xml"]
+    assert not (tmp_path.parent / "etc").exists()
+
+
+def test_malformed_program_member_is_reported_and_the_rest_goes_on(tmp_path):
+    broken = {"BMWI/FDB/Content/DE/Foerderprogramm/Land/Hessen/kaputt.xml": b"<document><property"}
+    result = parse_export(zip_of(EXPORT_DIR, tmp_path / "e.zip", broken))
+    assert len(result.records) == 6 and result.errors == 1
+    assert "Land/Hessen/kaputt" in result.listed_ids
+    assert any(where.endswith("kaputt.xml") and "malformed XML" in m for where, m in result.warnings)
+
+
+def test_truncated_zip_is_a_parse_error(tmp_path):
+    archive = zip_of(EXPORT_DIR, tmp_path / "e.zip")
+    data = archive.read_bytes()
+    archive.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ParseError, match="not a readable ZIP archive"):
+        parse_export(archive)
+
+
+def test_zip_bomb_caps(tmp_path, monkeypatch):
+    archive = zip_of(EXPORT_DIR, tmp_path / "e.zip", {"BMWI/padding.xml": b"0" * 200_000})
+    monkeypatch.setattr(export, "MAX_TOTAL_BYTES", 100_000)
+    with pytest.raises(ParseError, match="unpacks to .* more than the cap of 100,000"):
+        parse_export(archive)
+    monkeypatch.setattr(export, "MAX_TOTAL_BYTES", 10**9)
+    monkeypatch.setattr(export, "MAX_MEMBERS", 10)
+    with pytest.raises(ParseError, match="members, more than the cap of 10"):
+        parse_export(archive)
+
+
+def test_oversized_member_is_skipped(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "MAX_MEMBER_BYTES", 50_000)
+    big = {"BMWI/FDB/Content/DE/Foerderprogramm/Land/Hessen/riesig.xml": b"<document>" + b" " * 60_000}
+    result = parse_export(zip_of(EXPORT_DIR, tmp_path / "e.zip", big))
+    assert len(result.records) == 6
+    assert any("riesig.xml" in where and "skipped" in m for where, m in result.warnings)
+
+
+def test_absurdly_long_text_is_cut(tmp_path):
+    source = (EXPORT_DIR / "BMWI/FDB/Content/DE/Foerderprogramm/Land/NRW/smart-region-kommunen-nrw.xml").read_text()
+    huge = "Sehr langer Text. " * 20_000
+    patched = source.replace("Wenn Sie als Kommune ein digitales Modellprojekt", huge + "Wenn Sie", 1)
+    result = parse_export(
+        zip_of(
+            EXPORT_DIR, tmp_path / "e.zip", {"BMWI/FDB/Content/DE/Foerderprogramm/Land/NRW/lang.xml": patched.encode()}
+        )
+    )
+    long = next(r for r in result.records if r.source_id == "Land/NRW/lang")
+    assert len(long.summary) <= 200_002
+    assert any("absurdly long text cut" in m for _, m in result.warnings)
+    assert any(
+        "declares path /BMWI/FDB/Content/DE/Foerderprogramm/Land/NRW/smart-region-kommunen-nrw" in m
+        for _, m in result.warnings
+    )
+
+
+def test_zip_without_programs_is_a_parse_error(tmp_path):
+    archive = tmp_path / "e.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("BMWI/readme.xml", "<document/>")
+    with pytest.raises(ParseError, match="no program documents"):
+        parse_export(archive)
