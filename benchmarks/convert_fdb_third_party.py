@@ -14,9 +14,8 @@ import re
 import sys
 from pathlib import Path
 
-from fundmatch.scrapers.foerderdatenbank.source import level_from_id, program_id_from_url
-
 from fundmatch import vocab
+from fundmatch.scrapers.foerderdatenbank.source import level_from_id, program_id_from_url
 
 _CARD_META = re.compile(r"Wer wird gefördert\?:\s*(?P<who>.*?)\.\s*Was wird gefördert\?:\s*(?P<what>.*)$", re.S)
 

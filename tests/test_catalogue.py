@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from fundmatch.scrapers.records import Contact, Deadline, ProgramRecord
 from sqlalchemy import func, select
 
 from fundmatch import catalogue
 from fundmatch.models import Program, ProgramFacet, ProgramRevision, ScrapeRun
+from fundmatch.scrapers.records import Contact, Deadline, ProgramRecord
 
 T0 = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
 T1 = datetime(2026, 11, 8, 4, 0, tzinfo=UTC)

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from lxml import etree
+
+from fundmatch import vocab
 from fundmatch.scrapers.base import ParseError, Warnings
 from fundmatch.scrapers.foerderdatenbank.labels import MappedLabels, map_labels, status_from_note
 from fundmatch.scrapers.foerderdatenbank.source import SOURCE, level_from_id, program_url, regions_from_id
 from fundmatch.scrapers.html import cap, clean_text, html_to_text, strip_control
 from fundmatch.scrapers.records import Contact, ProgramRecord
-from lxml import etree
-
-from fundmatch import vocab
 
 PROGRAM_DIR = "/BMWI/FDB/Content/DE/Foerderprogramm/"
 XLINK = "{http://www.w3.org/1999/xlink}href"

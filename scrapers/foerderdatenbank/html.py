@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
+
+from fundmatch import vocab
 from fundmatch.scrapers.base import ParseError, Warnings
 from fundmatch.scrapers.deadlines import find_deadlines
 from fundmatch.scrapers.foerderdatenbank.labels import map_labels, status_from_note
@@ -24,8 +26,6 @@ from fundmatch.scrapers.foerderdatenbank.source import (
 from fundmatch.scrapers.html import cap, clean_text, element_text, soup
 from fundmatch.scrapers.http import is_bot_wall
 from fundmatch.scrapers.records import Contact, ProgramRecord
-
-from fundmatch import vocab
 
 ROW_FIELDS = {
     vocab.fold("Förderart"): "funding_types",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from fundmatch.scrapers.base import SourceInfo
-
 from fundmatch import vocab
+from fundmatch.scrapers.base import SourceInfo
 
 SOURCE = SourceInfo(
     id="foerderdatenbank",

@@ -9,11 +9,11 @@ import json
 from datetime import date
 
 import pytest
+
 from fundmatch.scrapers import eu_funding_tenders as eu
 from fundmatch.scrapers.base import Warnings
 from fundmatch.scrapers.foerderdatenbank.export import parse_export
 from fundmatch.scrapers.foerderdatenbank.html import parse_detail, parse_list
-
 from tests.conftest import SHARED
 
 REAL = SHARED / "fixtures"

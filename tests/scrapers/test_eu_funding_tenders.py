@@ -6,9 +6,9 @@ import json
 from datetime import date
 
 import pytest
+
 from fundmatch.scrapers import eu_funding_tenders as eu
 from fundmatch.scrapers.base import ParseError, Warnings
-
 from tests.conftest import FILES
 
 TODAY = date(2026, 11, 26)

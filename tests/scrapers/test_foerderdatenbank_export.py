@@ -7,10 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from fundmatch.scrapers.base import ParseError
 from fundmatch.scrapers.foerderdatenbank import export
 from fundmatch.scrapers.foerderdatenbank.export import parse_export
-
 from tests.conftest import FILES
 
 EXPORT_DIR = FILES / "foerderdatenbank_export"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from fundmatch.scrapers.base import ParseError, Warnings
 from fundmatch.scrapers.foerderdatenbank.html import parse_detail, parse_list
-
 from tests.conftest import FILES
 
 SITE = "https://www.foerderdatenbank.de/"

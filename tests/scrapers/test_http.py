@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fundmatch.scrapers.http import BotWallError, Fetcher, FetchError, HttpPolicy, RobotsDisallowed, is_bot_wall
 
+from fundmatch.scrapers.http import BotWallError, Fetcher, FetchError, HttpPolicy, RobotsDisallowed, is_bot_wall
 from tests.conftest import FILES
 from tests.fixture_server import RESET, Reply, Stall, Truncated
 
