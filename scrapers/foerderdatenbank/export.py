@@ -56,7 +56,10 @@ def _target(href: str | None) -> str | None:
 
 def parse_document(data: bytes, member: str) -> Document:
     """Parse one export XML document; raises :class:`ParseError` naming the member."""
-    text = strip_control(data.decode("utf-8", errors="replace"))
+    try:
+        text = strip_control(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ParseError(SOURCE.id, member, f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}") from None
     try:
         root = etree.fromstring(text.encode("utf-8"), _XML_PARSER)
     except etree.XMLSyntaxError as exc:

@@ -142,6 +142,17 @@ def test_malformed_program_member_is_reported_and_the_rest_goes_on(tmp_path):
     assert any(where.endswith("kaputt.xml") and "malformed XML" in m for where, m in result.warnings)
 
 
+def test_non_utf8_member_is_reported_with_its_name(tmp_path):
+    latin = (
+        '<?xml version="1.0"?><document name="x" path="/p">'
+        '<property name="gsb:title" type="String"><value>Gr\u00e4ben</value></property></document>'
+    )
+    member = "BMWI/FDB/Content/DE/Foerderprogramm/Land/Hessen/latin.xml"
+    result = parse_export(zip_of(EXPORT_DIR, tmp_path / "e.zip", {member: latin.encode("latin-1")}))
+    assert len(result.records) == 6 and result.errors == 1
+    assert any(where == member and m.startswith("not UTF-8: byte 0xe4 at offset") for where, m in result.warnings)
+
+
 def test_truncated_zip_is_a_parse_error(tmp_path):
     archive = zip_of(EXPORT_DIR, tmp_path / "e.zip")
     data = archive.read_bytes()
