@@ -444,6 +444,198 @@ def sources_parse(source: str, path: Path, output_format: str) -> None:
     echo_json(catalogue_document(records, datetime.now(UTC)))
 
 
+def _load_measures(path: str, max_bytes: int):
+    from fundmatch.interchange import load_json, parse_measures
+
+    data = Path(path).read_bytes() if path != "-" else sys.stdin.buffer.read(max_bytes + 1)
+    return parse_measures(load_json(data, name=path, max_bytes=max_bytes), name=path)
+
+
+def _free_text_measure(
+    text: str, land: str | None, applicant: str, funding_type: str | None, handlungsfeld: str | None
+):
+    from fundmatch.interchange import measure_from_dict
+
+    if not land:
+        raise click.UsageError("--land is needed with a free-text measure")
+    first_line = text.strip().split("\n", 1)[0][:300] if text.strip() else ""
+    data = {"id": "text", "title": first_line or " ", "description": text, "land": land, "applicant_type": applicant}
+    if funding_type:
+        data["funding_type"] = funding_type
+    if handlungsfeld:
+        data["handlungsfeld"] = handlungsfeld
+    return measure_from_dict(data, "measure")
+
+
+def _print_matches(run) -> None:
+    for measure, matches in run.results:
+        click.echo(f"\n{measure.id}: {measure.title[:100]} ({measure.land})")
+        if not matches:
+            click.echo("    keine passenden Programme")
+        for rank, match in enumerate(matches, 1):
+            deadline = match.next_deadline.strftime("%d.%m.%Y") if match.next_deadline else "–"
+            click.echo(f"{rank:>3}. {match.score:.2f}  [{match.eligibility}]  {match.title[:90]}")
+            click.echo(f"        {match.key}  ·  Frist: {deadline}")
+            click.echo(f"        Gründe: {'; '.join(match.reasons)}")
+            if match.matched_terms:
+                click.echo(f"        Begriffe: {', '.join(match.matched_terms[:8])}")
+            if match.concepts:
+                click.echo(f"        Thesaurus: {'; '.join(match.concepts[:3])}")
+
+
+@cli.command("match")
+@click.argument("text", required=False)
+@click.option(
+    "--measures",
+    "measures_file",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Measures file (interchange format).",
+)
+@click.option("--land", help="The measure's Land (ISO code, e.g. NW) for a free-text measure.")
+@click.option("--applicant", type=click.Choice(vocab.APPLICANT_TYPE.codes), default="kommune", show_default=True)
+@click.option(
+    "--funding-type",
+    type=click.Choice(vocab.FUNDING_TYPE.codes),
+    help="Preferred Förderart (a mismatch asks for a check).",
+)
+@click.option("--handlungsfeld", help="Handlungsfeld of a free-text measure, e.g. 'Mobilität'.")
+@click.option("--top", type=click.IntRange(1, 200), default=10, show_default=True)
+@click.option("--include-ineligible", is_flag=True, help="Also list programs the measure cannot use.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_context
+@expected_errors
+def match_command(
+    ctx: CliContext,
+    text,
+    measures_file,
+    land,
+    applicant,
+    funding_type,
+    handlungsfeld,
+    top,
+    include_ineligible,
+    output_format,
+):
+    """Rank funding programs for a measure (free text) or a whole measures file.
+
+    \b
+    Example:
+      fundmatch match "Glasfaser für das Gewerbegebiet und die Grundschule" --land BY
+      fundmatch match --measures massnahmen.json --top 5 --format json > treffer.json
+    """
+    from fundmatch.matching.service import match_measures
+
+    if bool(text) == bool(measures_file):
+        raise click.UsageError("give either a free-text measure or --measures FILE")
+    if land and land.upper() not in vocab.LAND_BY_CODE:
+        raise click.BadParameter(f"unknown Land {land!r}; valid: {vocab.valid_land_codes()}", param_hint="--land")
+    max_bytes = ctx.settings.max_import_mb * 1_000_000
+    measures = (
+        _load_measures(measures_file, max_bytes)
+        if measures_file
+        else [_free_text_measure(text, land.upper() if land else None, applicant, funding_type, handlungsfeld)]
+    )
+    with ctx.session() as session:
+        run = match_measures(session, ctx.settings, measures, top=top, include_ineligible=include_ineligible)
+    for warning in run.warnings:
+        click.echo(f"Warnung: {warning}", err=True)
+    if output_format == "json":
+        click.echo(json.dumps(run.to_document(), ensure_ascii=False, indent=1))
+    else:
+        _print_matches(run)
+
+
+@cli.command("overview")
+@click.option("--measures", "measures_file", required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="uebersicht.xlsx or uebersicht.csv")
+@click.option("--top", type=click.IntRange(1, 20), default=3, show_default=True, help="Programs per measure.")
+@pass_context
+@expected_errors
+def overview_command(ctx: CliContext, measures_file: str, out: str, top: int) -> None:
+    """Write the Förderübersicht: every measure with its top programs (XLSX or CSV by file name).
+
+    Measures without any eligible program are flagged.
+
+    \b
+    Example:
+      fundmatch overview --measures massnahmen.json --out foerderuebersicht.xlsx --top 3
+    """
+    from fundmatch.matching import overview
+    from fundmatch.matching.service import match_measures
+
+    suffix = Path(out).suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise click.BadParameter("the file name must end in .xlsx or .csv", param_hint="--out")
+    measures = _load_measures(measures_file, ctx.settings.max_import_mb * 1_000_000)
+    with ctx.session() as session:
+        run = match_measures(session, ctx.settings, measures, top=top)
+    if suffix == ".csv":
+        Path(out).write_text(overview.write_csv(run, top), encoding="utf-8")
+    else:
+        overview.write_xlsx(run, top, Path(out))
+    missing = sum(1 for _, matches in run.results if not any(m.eligibility == "eligible" for m in matches))
+    click.echo(
+        f"Förderübersicht mit {len(measures)} Maßnahmen geschrieben: {out} ({missing} ohne förderfähiges Programm)"
+    )
+
+
+@cli.command("eval")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--catalogue",
+    "catalogue_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Evaluate on this catalogue file instead of the database.",
+)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_context
+@expected_errors
+def eval_command(ctx: CliContext, gold: str, catalogue_file: str | None, output_format: str) -> None:
+    """Evaluate the matcher on a judged set against a BM25 baseline (nDCG@5/10, Recall@20, MRR).
+
+    Held-out measures are reported apart from the development part.
+
+    \b
+    Example:
+      fundmatch eval benchmarks/eval/gold_seed.json --catalogue seed_data/programs.json
+    """
+    from fundmatch.interchange import load_json, parse_catalogue
+    from fundmatch.matching import evaluate
+    from fundmatch.matching.ranker import Matcher
+
+    gold_data = evaluate.parse_gold(json.loads(Path(gold).read_text(encoding="utf-8")), name=gold)
+    if catalogue_file:
+        data = Path(catalogue_file).read_bytes()
+        records = parse_catalogue(load_json(data, name=catalogue_file, max_bytes=len(data) + 1), name=catalogue_file)
+    else:
+        with ctx.session() as session:
+            records = catalogue.all_records(session)
+    reports = {
+        "fundmatch": evaluate.evaluate(
+            evaluate.matcher_ranker(Matcher().fit(records), today=gold_data.as_of), gold_data
+        ),
+        "bm25": evaluate.evaluate(evaluate.BM25Baseline().fit(records).rank_keys, gold_data),
+    }
+    if output_format == "json":
+        echo_json(reports)
+        return
+    click.echo(f"{'measure':10} " + "  ".join(f"{'fm ' + m:>12} {'bm25 ' + m:>14}" for m in evaluate.METRICS))
+    for measure_id, values in reports["fundmatch"]["per_measure"].items():
+        base = reports["bm25"]["per_measure"][measure_id]
+        marker = "*" if measure_id in gold_data.heldout else " "
+        click.echo(
+            f"{measure_id + marker:10} " + "  ".join(f"{values[m]:12.3f} {base[m]:14.3f}" for m in evaluate.METRICS)
+        )
+    for part in ("dev", "heldout", "all"):
+        click.echo(
+            f"{part:10} "
+            + "  ".join(
+                f"{reports['fundmatch'][part][m]:12.3f} {reports['bm25'][part][m]:14.3f}" for m in evaluate.METRICS
+            )
+        )
+    click.echo("(* held out: never used for tuning)")
+
+
 def main() -> None:
     cli(prog_name="fundmatch")
 

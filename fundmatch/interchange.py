@@ -25,6 +25,8 @@ VERSION = 1
 
 MAX_TEXT = {"title": 1_000, "summary": 20_000, "description": 500_000, "legal_basis": 50_000}
 MAX_SHORT_TEXT = 2_000
+# A measure's text is cut for matching (with a warning), so only absurd sizes are refused outright.
+MAX_MEASURE_DESCRIPTION = 10_000_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SOURCE_ID_RE = re.compile(r"[a-z0-9_]{1,64}")
 
@@ -379,7 +381,7 @@ def measure_from_dict(data: Any, where: str) -> MeasureSpec:
         id=reader.text("id", required=True, limit=100).strip(),
         title=" ".join(reader.text("title", required=True, limit=300).split()),
         land=land,
-        description=reader.text("description", limit=1_000_000) or "",
+        description=reader.text("description", limit=MAX_MEASURE_DESCRIPTION) or "",
         applicant_type=reader.code("applicant_type", vocab.APPLICANT_TYPE, default="kommune"),
         municipality_type=reader.text("municipality_type", limit=100),
         handlungsfeld=handlungsfeld,

@@ -1,0 +1,87 @@
+"""The Förderübersicht: every measure with its top programs, as XLSX (for people) or CSV (for tools).
+
+One row per measure; measures without any eligible program are flagged, because those are the ones
+a consultant has to look at by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from fundmatch.matching.service import MatchRun
+
+VERDICT_LABELS = {"eligible": "förderfähig", "check": "prüfen", "ineligible": "nicht förderfähig"}
+
+
+def header(top: int) -> list[str]:
+    columns = ["Maßnahme-ID", "Maßnahme", "Land", "Handlungsfeld", "Kosten (EUR)", "Förderfähiges Programm gefunden"]
+    for rank in range(1, top + 1):
+        columns += [f"Programm {rank}", f"Score {rank}", f"Eignung {rank}", f"Nächste Frist {rank}", f"Link {rank}"]
+    return columns
+
+
+def rows(run: MatchRun, top: int) -> list[list]:
+    result = []
+    for measure, matches in run.results:
+        has_eligible = any(m.eligibility == "eligible" for m in matches)
+        row = [
+            measure.id,
+            measure.title,
+            measure.land,
+            measure.handlungsfeld or "",
+            measure.cost_eur if measure.cost_eur is not None else "",
+            "ja" if has_eligible else "NEIN – manuell prüfen",
+        ]
+        for match in matches[:top]:
+            row += [
+                match.title,
+                round(match.score, 3),
+                VERDICT_LABELS[match.eligibility],
+                match.next_deadline.strftime("%d.%m.%Y") if match.next_deadline else "",
+                match.url,
+            ]
+        row += [""] * (len(header(top)) - len(row))
+        result.append(row)
+    return result
+
+
+def write_csv(run: MatchRun, top: int) -> str:
+    """Semicolon-separated with a BOM, as German Excel opens it without asking."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header(top))
+    writer.writerows(rows(run, top))
+    return "\ufeff" + buffer.getvalue()
+
+
+def write_xlsx(run: MatchRun, top: int, target: Path | io.BytesIO) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Förderübersicht"
+    sheet.append(header(top))
+    flag = PatternFill("solid", fgColor="FCE4D6")
+    for row in rows(run, top):
+        sheet.append(row)
+        if row[5] != "ja":
+            for cell in sheet[sheet.max_row][:6]:
+                cell.fill = flag
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for index, column in enumerate(sheet.columns, 1):
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(12, width + 2), 60)
+    sheet.freeze_panes = "C2"
+    sheet.auto_filter.ref = sheet.dimensions
+    info = book.create_sheet("Hinweise")
+    info.append(["Katalogstand", run.catalogue_version])
+    info.append(["Eignung", "förderfähig = Gebiet, Antragsteller und Frist passen; prüfen = etwas ist unbekannt"])
+    for warning in run.warnings:
+        info.append(["Warnung", warning])
+    book.save(target)

@@ -1,0 +1,508 @@
+"""The matcher: eligibility verdicts, ranking with components and reasons, batch = single, CLI, overview."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+from sklearn.metrics import ndcg_score
+
+from fundmatch.interchange import MeasureSpec
+from fundmatch.matching import eligibility as el
+from fundmatch.matching import evaluate
+from fundmatch.matching.ranker import Matcher, MeasureTextError, Weights
+from fundmatch.scrapers.records import Deadline, ProgramRecord
+from tests.builders import document, program
+
+TODAY = date(2026, 11, 26)
+
+
+def record(source_id: str, title: str, summary: str = "", **facets) -> ProgramRecord:
+    values = dict(
+        source="manual",
+        source_id=source_id,
+        title=title,
+        url=f"https://example.org/{source_id}",
+        level="land",
+        regions=["BY"],
+        summary=summary,
+        funding_types=["zuschuss"],
+        applicant_types=["kommune"],
+        topics=[],
+        status="open",
+        rolling=True,
+    )
+    values.update(facets)
+    return ProgramRecord(**values)
+
+
+CATALOGUE = [
+    record(
+        "gigabit-by",
+        "Bayerische Gigabitrichtlinie (BayGibitR)",
+        "Zuschüsse für den Glasfaserausbau in Gemeinden.",
+        topics=["infrastruktur", "digitalisierung"],
+        keywords=["Glasfaser", "FTTB"],
+    ),
+    record(
+        "gigabit-sn",
+        "Gigabitförderung Sachsen",
+        "Glasfaserausbau in sächsischen Kommunen.",
+        regions=["SN"],
+        topics=["infrastruktur", "digitalisierung"],
+    ),
+    record(
+        "led-bund",
+        "Kommunalrichtlinie LED-Straßenbeleuchtung",
+        "Umrüstung der Außenbeleuchtung auf LED.",
+        regions=["DE"],
+        topics=["energieeffizienz_erneuerbare_energien"],
+        level="bund",
+    ),
+    record(
+        "ikk",
+        "IKK – Investitionskredit Kommunen",
+        "Zinsgünstige Kredite für kommunale Infrastruktur.",
+        regions=["DE"],
+        funding_types=["darlehen"],
+        level="bund",
+        topics=["infrastruktur"],
+    ),
+    record(
+        "schule-by",
+        "Digitale Schule Bayern",
+        "Tablets und interaktive Tafeln für Schulen.",
+        topics=["aus_weiterbildung", "digitalisierung"],
+        applicant_types=["oeffentliche_einrichtung"],
+    ),
+    record(
+        "firmen",
+        "Digitalbonus für Unternehmen",
+        "Digitalisierung im Mittelstand, Glasfaseranschluss des Betriebs.",
+        applicant_types=["unternehmen"],
+        topics=["digitalisierung"],
+    ),
+    record(
+        "closed", "Glasfaser-Sonderprogramm 2023", "Glasfaser für Gemeinden.", status="closed", topics=["infrastruktur"]
+    ),
+    record(
+        "eu-ldt",
+        "Local Digital Twins",
+        "Digitale Zwillinge für Städte.",
+        regions=["EU"],
+        level="eu",
+        status="open",
+        rolling=False,
+        deadlines=[Deadline(date(2027, 3, 10))],
+        applicant_types=[],
+    ),
+]
+MATCHER = Matcher().fit(CATALOGUE, version="test")
+
+
+def measure(text: str, land: str = "BY", **kwargs) -> MeasureSpec:
+    title, _, description = text.partition("\n")
+    return MeasureSpec(id=kwargs.pop("id", "m1"), title=title, description=description, land=land, **kwargs)
+
+
+# ---- eligibility -------------------------------------------------------------------------------
+
+
+def test_region_check():
+    assert el.region_check(["BY"], "BY").verdict == el.ELIGIBLE
+    assert el.region_check(["DE"], "SN") == el.Check(el.ELIGIBLE, "Fördergebiet: bundesweit")
+    assert el.region_check(["EU"], "SN").reason == "Fördergebiet: EU-weit"
+    assert el.region_check(["SN", "TH"], "BY") == el.Check(el.INELIGIBLE, "Fördergebiet: nur Sachsen, Thüringen")
+    assert el.region_check([], "BY").verdict == el.CHECK
+
+
+def test_applicant_mapping_for_a_kommune():
+    assert el.applicant_check(["kommune", "unternehmen"], "kommune").verdict == el.ELIGIBLE
+    via_body = el.applicant_check(["oeffentliche_einrichtung"], "kommune")
+    assert via_body.verdict == el.CHECK and "Schulträger" in via_body.reason
+    assert el.applicant_check(["unternehmen", "existenzgruenderin"], "kommune") == el.Check(
+        el.INELIGIBLE, "Förderberechtigte: nur Unternehmen, Existenzgründer/in"
+    )
+    assert el.applicant_check([], "kommune").verdict == el.CHECK
+
+
+def test_applicant_mapping_for_other_applicants():
+    assert el.applicant_check(["verband_vereinigung"], "verband_vereinigung").verdict == el.ELIGIBLE
+    assert el.applicant_check(["kommune"], "oeffentliche_einrichtung").verdict == el.CHECK
+    assert el.applicant_check(["kommune"], "verband_vereinigung").verdict == el.INELIGIBLE
+
+
+@pytest.mark.parametrize(
+    ("status", "deadlines", "rolling", "verdict", "reason"),
+    [
+        ("closed", [], None, el.INELIGIBLE, "Programm geschlossen"),
+        ("withdrawn", [], None, el.INELIGIBLE, "Programm nicht mehr an der Quelle gelistet"),
+        ("open", [Deadline(date(2026, 1, 1))], False, el.INELIGIBLE, "alle Fristen abgelaufen (zuletzt 01.01.2026)"),
+        (
+            "open",
+            [Deadline(date(2026, 1, 1)), Deadline(date(2026, 11, 26))],
+            False,
+            el.ELIGIBLE,
+            "nächste Frist: 26.11.2026",
+        ),
+        ("open", [], True, el.ELIGIBLE, "Antragstellung laufend möglich"),
+        ("open", [], None, el.CHECK, "keine Frist angegeben – Antragsfenster prüfen"),
+        ("unknown", [], None, el.CHECK, "Status unbekannt – prüfen, ob das Programm läuft"),
+        (
+            "forthcoming",
+            [Deadline(date(2027, 1, 20), "sketch")],
+            False,
+            el.ELIGIBLE,
+            "Aufruf angekündigt, nächste Frist 20.01.2027",
+        ),
+    ],
+)
+def test_timing_check(status, deadlines, rolling, verdict, reason):
+    assert el.timing_check(status, deadlines, rolling, TODAY) == el.Check(verdict, reason)
+
+
+def test_funding_type_preference_never_excludes():
+    assert el.funding_type_check(["darlehen"], "zuschuss").verdict == el.CHECK
+    assert el.funding_type_check([], "zuschuss").verdict == el.CHECK
+    assert el.funding_type_check(["zuschuss"], "zuschuss").verdict == el.ELIGIBLE
+    assert el.funding_type_check(["darlehen"], None) is None
+
+
+def test_missing_data_never_excludes():
+    result = el.assess(
+        regions=[],
+        applicant_types=[],
+        status="unknown",
+        deadlines=[],
+        rolling=None,
+        funding_types=[],
+        land="BY",
+        applicant="kommune",
+        funding_type="zuschuss",
+        today=TODAY,
+    )
+    assert result.verdict == el.CHECK and len(result.reasons) == 4
+
+
+# ---- ranking -----------------------------------------------------------------------------------
+
+
+def keys(matches) -> list[str]:
+    return [m.source_id for m in matches]
+
+
+def test_wrong_land_companies_only_and_closed_programs_are_left_out():
+    ranked = keys(
+        MATCHER.rank(measure("Glasfaserausbau im Gewerbegebiet und FTTH für alle Haushalte"), top=20, today=TODAY)
+    )
+    assert ranked[0] == "gigabit-by"
+    assert {"gigabit-sn", "firmen", "closed"}.isdisjoint(ranked)
+
+
+def test_include_ineligible_shows_them_with_their_verdict_and_reason():
+    matches = MATCHER.rank(measure("Glasfaserausbau für die Gemeinde"), top=20, include_ineligible=True, today=TODAY)
+    by_key = {m.source_id: m for m in matches}
+    assert by_key["gigabit-sn"].eligibility == "ineligible"
+    assert "Fördergebiet: nur Sachsen" in by_key["gigabit-sn"].reasons
+    assert by_key["firmen"].reasons[1] == "Förderberechtigte: nur Unternehmen"
+
+
+def test_compound_and_thesaurus_meet_programs_without_shared_words():
+    led = MATCHER.rank(
+        measure("Umstellung der Straßenlaternen auf sparsame Leuchten\nAlle Laternen der Gemeinde"), today=TODAY
+    )
+    assert "led-bund" in keys(led)[:2]
+    school = MATCHER.rank(measure("Medienentwicklungsplan und iPads für die Grundschule"), today=TODAY)
+    assert keys(school)[0] == "schule-by"
+
+
+def test_naming_a_program_finds_it():
+    matches = MATCHER.rank(measure("Antrag nach BayGibitR für weiße Flecken"), today=TODAY)
+    assert matches[0].source_id == "gigabit-by"
+    assert matches[0].components["name"] == 1.0
+
+
+def test_scores_are_between_0_and_1_and_carry_components():
+    for match in MATCHER.rank(measure("Glasfaser und Schulen und Straßenbeleuchtung"), top=10, today=TODAY):
+        assert 0 <= match.score <= 1
+        assert set(match.components) == set(Weights().components)
+        assert all(0 <= v <= 1 for v in match.components.values())
+
+
+def test_explanations_name_terms_concepts_reasons_and_deadline():
+    (match,) = [
+        m
+        for m in MATCHER.rank(measure("FTTH-Ausbau mit Glasfaser im Dorf"), today=TODAY)
+        if m.source_id == "gigabit-by"
+    ]
+    assert "Glasfaser" in " ".join(match.matched_terms)
+    assert any(c.startswith("Breitband / Gigabit (aus „FTTH“)") or "Breitband" in c for c in match.concepts)
+    assert match.reasons[0] == "Fördergebiet: Bayern"
+    eu = [
+        m for m in MATCHER.rank(measure("Digitaler Zwilling der Stadt"), top=20, today=TODAY) if m.source_id == "eu-ldt"
+    ][0]
+    assert eu.next_deadline == date(2027, 3, 10)
+    assert eu.eligibility == "check"  # applicant types unknown
+
+
+def test_batch_equals_one_by_one_and_order_is_stable():
+    measures = [
+        measure("Glasfaser für Schulen", id="a"),
+        measure("LED-Beleuchtung", id="b", land="SN"),
+        measure("Kredit für kommunale Investitionen", id="c"),
+    ]
+    batch = MATCHER.rank_many(measures, top=5, today=TODAY)
+    single = [MATCHER.rank(m, top=5, today=TODAY) for m in measures]
+    assert [keys(b) for b in batch] == [keys(s) for s in single]
+    assert [keys(b) for b in MATCHER.rank_many(measures, top=5, today=TODAY)] == [keys(b) for b in batch]
+
+
+def test_ties_break_by_key():
+    twins = [record(f"twin-{c}", "Gleiches Programm", "Gleicher Text") for c in "cab"]
+    matches = Matcher().fit(twins).rank(measure("Gleiches Programm"), today=TODAY)
+    assert keys(matches) == ["twin-a", "twin-b", "twin-c"]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "und der die das mit für"])
+def test_empty_or_stop_word_text_is_an_error(text):
+    with pytest.raises(MeasureTextError, match="no words to match on"):
+        MATCHER.rank(MeasureSpec(id="m", title=text or " ", description="", land="BY"))
+
+
+def test_hostile_text_is_plain_text():
+    hostile = "<script>alert('x')</script>Glasfaser \x00\x1b {{ 7*7 }} " + "Breitband " * 200_000
+    matches = MATCHER.rank(measure(hostile), today=TODAY)
+    assert matches and matches[0].source_id == "gigabit-by"
+
+
+def test_missing_facets_are_unknown_not_excluded():
+    sparse = [
+        record(
+            "sparse",
+            "Glasfaserförderung",
+            regions=["BY"],
+            applicant_types=[],
+            topics=[],
+            status="unknown",
+            rolling=None,
+        )
+    ]
+    (match,) = Matcher().fit(sparse).rank(measure("Glasfaser"), today=TODAY)
+    assert match.eligibility == "check"
+
+
+# ---- evaluation --------------------------------------------------------------------------------
+
+
+def test_ndcg_agrees_with_scikit_learn():
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        grades = {f"p{i}": int(g) for i, g in enumerate(rng.integers(0, 3, 30))}
+        if not any(grades.values()):
+            continue
+        ranked = list(rng.permutation(list(grades)))
+        scores = np.array([[len(ranked) - ranked.index(k) for k in grades]])
+        truth = np.array([[2 ** grades[k] - 1 for k in grades]])
+        for k in (5, 10):
+            assert evaluate.ndcg_at(ranked, grades, k) == pytest.approx(ndcg_score(truth, scores, k=k))
+
+
+def test_recall_and_mrr():
+    grades = {"a": 2, "b": 1, "c": 0, "d": 1}
+    assert evaluate.recall_at(["x", "b", "a"], grades, 20) == pytest.approx(2 / 3)
+    assert evaluate.reciprocal_rank(["x", "c", "b"], grades) == pytest.approx(1 / 3)
+    assert evaluate.reciprocal_rank(["x"], grades) == 0.0
+
+
+def gold(**extra) -> dict:
+    return {
+        "format": "fundmatch-gold",
+        "version": 1,
+        "catalogue": "test",
+        "as_of": "2026-11-26",
+        "measures": [
+            {"id": "g1", "title": "Glasfaserausbau in der Gemeinde", "land": "BY"},
+            {"id": "g2", "title": "LED-Straßenbeleuchtung", "land": "BY"},
+        ],
+        "judgments": {"g1": {"manual:gigabit-by": 2, "manual:ikk": 1}, "g2": {"manual:led-bund": 2}},
+        "heldout": ["g2"],
+        **extra,
+    }
+
+
+def test_evaluate_reports_dev_heldout_and_beats_bm25_on_the_toy_set():
+    data = evaluate.parse_gold(gold())
+    ours = evaluate.evaluate(evaluate.matcher_ranker(MATCHER, today=data.as_of), data)
+    assert set(ours["per_measure"]) == {"g1", "g2"}
+    assert ours["heldout"]["ndcg@10"] == ours["per_measure"]["g2"]["ndcg@10"]
+    assert ours["all"]["mrr"] == 1.0
+    bm25 = evaluate.evaluate(evaluate.BM25Baseline().fit(CATALOGUE).rank_keys, data)
+    assert set(bm25["per_measure"]) == {"g1", "g2"}
+
+
+def test_bm25_baseline_applies_the_region_filter():
+    ranked = (
+        evaluate.BM25Baseline().fit(CATALOGUE).rank_keys([measure("Gigabitförderung Sachsen Glasfaser", land="BY")])[0]
+    )
+    assert "manual:gigabit-sn" not in ranked
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format": "x"}, "expected a JSON object"),
+        ({"judgments": {"nope": {}}}, "judgments for unknown measure 'nope'"),
+        ({"judgments": {"g1": {"manual:x": 3}}}, "grade must be 0, 1 or 2"),
+        ({"heldout": ["zz"]}, "held-out ids ['zz']"),
+    ],
+)
+def test_bad_gold_files(change, message):
+    from fundmatch.interchange import InterchangeError
+
+    with pytest.raises(InterchangeError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        evaluate.parse_gold(gold(**change))
+
+
+# ---- service, CLI, overview --------------------------------------------------------------------
+
+
+def seed_small(run_cli, tmp_path):
+    programs = [
+        program(
+            source_id="gigabit",
+            title="Gigabitförderung Bayern",
+            summary="Glasfaserausbau in Gemeinden.",
+            rolling=True,
+            deadlines=[],
+        ),
+        program(
+            source_id="led",
+            title="LED-Straßenbeleuchtung",
+            summary="Außenbeleuchtung auf LED umrüsten.",
+            regions=["DE"],
+            level="bund",
+            rolling=True,
+            deadlines=[],
+            keywords=["LED"],
+            topics=["energieeffizienz_erneuerbare_energien"],
+        ),
+        program(source_id="sachsen", title="Glasfaser Sachsen", regions=["SN"], deadlines=[]),
+    ]
+    path = tmp_path / "cat.json"
+    path.write_text(json.dumps(document(*programs)))
+    assert run_cli("catalogue", "import", str(path)).exit_code == 0
+
+
+def measures_file(tmp_path, *measures) -> str:
+    path = tmp_path / "measures.json"
+    path.write_text(json.dumps({"format": "fundmatch-measures", "version": 1, "measures": list(measures)}))
+    return str(path)
+
+
+def test_cli_match_free_text_table_and_json(run_cli, tmp_path):
+    seed_small(run_cli, tmp_path)
+    table = run_cli("match", "Glasfaser für das Gewerbegebiet", "--land", "BY")
+    assert table.exit_code == 0 and "Gigabitförderung Bayern" in table.stdout and "Gründe:" in table.stdout
+    data = json.loads(run_cli("match", "Glasfaser", "--land", "BY", "--format", "json").stdout)
+    assert data["format"] == "fundmatch-matches" and data["version"] == 1
+    (result,) = data["results"]
+    assert result["matches"][0]["source_id"] == "gigabit"
+    assert {"source", "source_id", "title", "score", "eligibility", "reasons", "matched_terms", "next_deadline"} <= set(
+        result["matches"][0]
+    )
+    assert all(m["source_id"] != "sachsen" for m in result["matches"])
+
+
+def test_cli_match_measures_file_top_and_include_ineligible(run_cli, tmp_path):
+    seed_small(run_cli, tmp_path)
+    path = measures_file(
+        tmp_path,
+        {"id": "m1", "title": "Glasfaser im Ort", "land": "BY"},
+        {"id": "m2", "title": "LED-Laternen", "land": "SN"},
+    )
+    data = json.loads(run_cli("match", "--measures", path, "--top", "1", "--format", "json").stdout)
+    assert [len(r["matches"]) for r in data["results"]] == [1, 1]
+    wide = json.loads(run_cli("match", "--measures", path, "--include-ineligible", "--format", "json").stdout)
+    assert any(m["eligibility"] == "ineligible" for m in wide["results"][0]["matches"])
+
+
+def test_cli_match_errors(run_cli, tmp_path):
+    seed_small(run_cli, tmp_path)
+    assert "unknown Land 'XX'" in run_cli("match", "Glasfaser", "--land", "XX").stderr
+    assert "no words to match on" in run_cli("match", "und oder", "--land", "BY").stderr
+    assert "--land is needed" in run_cli("match", "Glasfaser").stderr
+    bad = measures_file(tmp_path, {"id": "m1", "title": "x", "land": "Bayern"})
+    assert "unknown Land 'BAYERN'" in run_cli("match", "--measures", bad).stderr
+
+
+def test_cli_long_text_is_cut_with_a_warning(run_cli, tmp_path):
+    seed_small(run_cli, tmp_path)
+    result = run_cli("match", "Glasfaser " * 120_000, "--land", "BY", "--format", "json")
+    assert result.exit_code == 0
+    assert "auf 20.000 Zeichen gekürzt" in result.stderr
+    assert json.loads(result.stdout)["results"][0]["matches"]
+
+
+def test_index_is_rebuilt_when_the_catalogue_changes(run_cli, tmp_path):
+    seed_small(run_cli, tmp_path)
+    first = json.loads(run_cli("match", "Glasfaser", "--land", "BY", "--format", "json").stdout)["catalogue_version"]
+    path = tmp_path / "more.json"
+    path.write_text(
+        json.dumps(document(program(source_id="neu", title="Glasfaser-Neuprogramm", rolling=True, deadlines=[])))
+    )
+    run_cli("catalogue", "import", str(path))
+    second = json.loads(run_cli("match", "Glasfaser", "--land", "BY", "--format", "json").stdout)
+    assert second["catalogue_version"] != first
+    assert "neu" in [m["source_id"] for m in second["results"][0]["matches"]]
+
+
+def test_overview_xlsx_and_csv_flag_measures_without_eligible_program(run_cli, tmp_path):
+    seed_small(run_cli, tmp_path)
+    path = measures_file(
+        tmp_path,
+        {"id": "m1", "title": "Glasfaser im Ort", "land": "BY"},
+        {"id": "m2", "title": "Glasfaser im Ort", "land": "HE"},
+    )
+    xlsx = tmp_path / "uebersicht.xlsx"
+    assert run_cli("overview", "--measures", path, "--out", str(xlsx), "--top", "2").exit_code == 0
+    sheet = load_workbook(xlsx)["Förderübersicht"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:7] == (
+        "Maßnahme-ID",
+        "Maßnahme",
+        "Land",
+        "Handlungsfeld",
+        "Kosten (EUR)",
+        "Förderfähiges Programm gefunden",
+        "Programm 1",
+    )
+    assert rows[1][0] == "m1" and rows[1][5] == "ja" and rows[1][6] == "Gigabitförderung Bayern"
+    assert rows[2][0] == "m2" and rows[2][5].startswith("NEIN")
+    out = tmp_path / "uebersicht.csv"
+    run_cli("overview", "--measures", path, "--out", str(out))
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\ufeff")
+    parsed = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert parsed[1][6] == "Gigabitförderung Bayern" and parsed[2][5].startswith("NEIN")
+    assert (
+        "must end in .xlsx or .csv" in run_cli("overview", "--measures", path, "--out", str(tmp_path / "x.pdf")).stderr
+    )
+
+
+def test_cli_eval_prints_both_rankers(run_cli, tmp_path):
+    seed_small(run_cli, tmp_path)
+    data = gold(
+        measures=[{"id": "g1", "title": "Glasfaser", "land": "BY"}], judgments={"g1": {"manual:gigabit": 2}}, heldout=[]
+    )
+    path = tmp_path / "gold.json"
+    path.write_text(json.dumps(data))
+    result = json.loads(run_cli("eval", str(path), "--format", "json").stdout)
+    assert result["fundmatch"]["per_measure"]["g1"]["ndcg@10"] == 1.0
+    assert set(result) == {"fundmatch", "bm25"}
+    table = run_cli("eval", str(path)).stdout
+    assert "held out" in table and "dev" in table
