@@ -243,9 +243,9 @@ def test_explanations_name_terms_concepts_reasons_and_deadline():
     assert "Glasfaser" in " ".join(match.matched_terms)
     assert any(c.startswith("Breitband / Gigabit (aus „FTTH“)") or "Breitband" in c for c in match.concepts)
     assert match.reasons[0] == "Fördergebiet: Bayern"
-    eu = [
+    eu = next(
         m for m in MATCHER.rank(measure("Digitaler Zwilling der Stadt"), top=20, today=TODAY) if m.source_id == "eu-ldt"
-    ][0]
+    )
     assert eu.next_deadline == date(2027, 3, 10)
     assert eu.eligibility == "check"  # applicant types unknown
 

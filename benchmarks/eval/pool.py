@@ -42,7 +42,7 @@ def main() -> None:
         rankers[label] = [[m.key for m in ms] for ms in matcher.rank_many(measures, top=DEPTH, include_ineligible=True)]
     out.mkdir(parents=True, exist_ok=True)
     packets = []
-    for j, measure in enumerate(measures):
+    for j, _measure in enumerate(measures):
         keys: list[str] = []
         for ranking in rankers.values():
             keys.extend(k for k in ranking[j] if k not in keys)
