@@ -634,6 +634,9 @@ def eval_command(ctx: CliContext, gold: str, catalogue_file: str | None, output_
             )
         )
     click.echo("(* held out: never used for tuning)")
+    missing = reports["fundmatch"]["without_relevant"]
+    if missing:
+        click.echo(f"measures without any relevant program (not averaged): {', '.join(missing)}")
 
 
 def main() -> None:

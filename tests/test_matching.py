@@ -135,6 +135,8 @@ def test_applicant_mapping_for_other_applicants():
     assert el.applicant_check(["verband_vereinigung"], "verband_vereinigung").verdict == el.ELIGIBLE
     assert el.applicant_check(["kommune"], "oeffentliche_einrichtung").verdict == el.CHECK
     assert el.applicant_check(["kommune"], "verband_vereinigung").verdict == el.INELIGIBLE
+    partner = el.applicant_check(["verband_vereinigung", "forschungseinrichtung"], "kommune")
+    assert partner.verdict == el.CHECK and "als Partner" in partner.reason
 
 
 @pytest.mark.parametrize(

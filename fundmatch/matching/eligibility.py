@@ -5,7 +5,8 @@ worst of them. Missing data never excludes: it asks for a check.
 
 Applicant mapping (documented for consultants): a Kommune reaches programs for Kommunen, and programs
 for Öffentliche Einrichtungen as a check (it applies through its schools, Eigenbetriebe or other own
-bodies); it does not reach programs only for companies, founders or private persons, even though a
+bodies); programs for associations or research institutions only as a check (as a partner or through
+a Träger); it does not reach programs only for companies, founders or private persons, even though a
 Stadtwerk may apply there in its own name.
 """
 
@@ -52,6 +53,11 @@ APPLICANT_REACH: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+# Programs only for these never reach a public applicant; others (associations, research) may as partner.
+PRIVATE_ONLY = frozenset({"unternehmen", "existenzgruenderin", "privatperson"})
+PUBLIC_APPLICANTS = frozenset({"kommune", "oeffentliche_einrichtung"})
+
+
 @dataclass(frozen=True)
 class Check:
     verdict: str
@@ -86,6 +92,8 @@ def applicant_check(applicant_types: Sequence[str], applicant: str) -> Check:
         verdict, reason = min(found, key=lambda item: RANK[item[0]])
         return Check(verdict, reason)
     names = ", ".join(vocab.APPLICANT_TYPE.label(t) for t in applicant_types)
+    if applicant in PUBLIC_APPLICANTS and not set(applicant_types) <= PRIVATE_ONLY:
+        return Check(CHECK, f"Förderberechtigte: {names} – Beteiligung als Partner oder über einen Träger prüfen")
     return Check(INELIGIBLE, f"Förderberechtigte: nur {names}")
 
 

@@ -106,8 +106,12 @@ Ranker = Callable[[Sequence[MeasureSpec]], list[list[str]]]
 
 
 def evaluate(ranker: Ranker, gold: Gold) -> dict[str, Any]:
-    """Per-measure metrics and the means over the development part, the held-out part and all."""
-    judged = [m for m in gold.measures if gold.judgments.get(m.id)]
+    """Per-measure metrics and the means over the development part, the held-out part and all.
+
+    A measure for which no program was judged relevant has no defined nDCG; it is listed under
+    ``without_relevant`` and left out of the means (the Förderübersicht flags such measures).
+    """
+    judged = [m for m in gold.measures if any(g >= 1 for g in gold.judgments.get(m.id, {}).values())]
     rankings = ranker(judged)
     per_measure = {m.id: metrics(r, gold.judgments[m.id]) for m, r in zip(judged, rankings, strict=True)}
     dev = [v for k, v in per_measure.items() if k not in gold.heldout]
@@ -117,6 +121,7 @@ def evaluate(ranker: Ranker, gold: Gold) -> dict[str, Any]:
         "dev": mean_metrics(dev),
         "heldout": mean_metrics(held),
         "all": mean_metrics(list(per_measure.values())),
+        "without_relevant": sorted(m.id for m in gold.measures if m.id in gold.judgments and m not in judged),
     }
 
 

@@ -29,11 +29,32 @@ FIELDS = ("title", "tags", "summary", "body")
 _MUNICIPAL_TEXT = re.compile(
     r"\b(kommunen|gemeinden|landkreise|staedte|kommunal\w*|gemeindeverbaende|zweckverbaende)\b"
 )
-_SHORT_NAME = re.compile(r"\(([^()]{2,40})\)|\b([A-ZÄÖÜ][A-Za-zÄÖÜäöüß]*[A-Z0-9][A-Za-z0-9.\-]*)\b")
+_BRACKETED = re.compile(r"\(([^()]{3,60})\)")
+_ACRONYM = re.compile(r"(?<![\w-])([A-ZÄÖÜ][A-Za-z0-9ÄÖÜäöüß]{1,9})(?![\w])")
+_WORD = re.compile(r"[\wÄÖÜäöüß][\wÄÖÜäöüß.\-]*")
 NAME_SCORE_CUTOFF = 90
-NAME_CANDIDATES = 300
+NAME_CANDIDATES = 50
+INFERRED_TOPIC_WEIGHT = 0.5
+BODY_CONCEPT_WEIGHT = 0.5
+GENERAL_PROGRAM_TITLE = re.compile(
+    r"staedtebau|stadterneuerung|\bleader\b|dorferneuerung|dorfentwicklung|interkommunal|regionalentwicklung|"
+    r"\bgrw\b|gemeinschaftsaufgabe|\befre\b|fonds fuer regionale entwicklung|laendliche\w* (entwicklung|raum|raeume)|"
+    r"daseinsvorsorge|strukturwandel|strukturstaerkung|kommunalinvest"
+)
+RELATED_CONCEPT_WEIGHT = 0.5
+_INVESTIVE = re.compile(
+    r"\b(beschaff\w*|anschaff\w*|bau\w*|ausbau\w*|neubau\w*|umbau\w*|errichtung|sanier\w*|install\w*|hardware|"
+    r"geraete\w*|ausstattung|investition\w*|erwerb|umruest\w*|modernisier\w*|infrastruktur\w*)"
+)
+_NON_INVESTIVE = re.compile(
+    r"\b(personal\w*|stelle|stellen|schulung\w*|beratung\w*|konzept\w*|kampagne\w*|veranstaltung\w*|workshop\w*|"
+    r"sprechstunde\w*|moderation|begleitung|qualifizierung\w*|netzwerk\w*)\b"
+)
+# Measures from this cost on are investments a general municipal loan can finance.
+INVESTMENT_EUR = 100_000
 # A program shares nothing with a measure unless one of these is above zero; then it is no match at all.
-SUBSTANCE = ("text", "concepts", "topics", "name")
+# (Förderbereich overlap alone must be at least half of the measure's topics.)
+SUBSTANCE = {"text": 0.0, "concepts": 0.0, "name": 0.0, "finance": 0.0, "instrument": 0.0, "topics": 0.5}
 MAX_TERM_SHARE = 0.3  # a matched term shown in explanations occurs in under 30 % of the program fields
 
 
@@ -43,19 +64,23 @@ class MeasureTextError(ValueError):
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each score component counts. Set by measurement (``fundmatch eval``), not by taste."""
+    """How much each score component counts. Set by measurement, not by taste: these are the weights
+    ``python -m benchmarks.eval.tune`` found on the development part of both judged sets (see
+    docs/benchmarks.md); the held-out part was never used to choose them."""
 
     text: float = 1.0
-    chars: float = 0.5
-    concepts: float = 1.0
-    topics: float = 0.5
-    name: float = 1.0
-    region: float = 0.3
-    applicant: float = 0.3
-    status: float = 0.2
-    field_title: float = 2.0
-    field_tags: float = 1.5
-    field_summary: float = 1.0
+    chars: float = 5.0
+    concepts: float = 2.0
+    topics: float = 0.25
+    name: float = 1.5
+    finance: float = 1.5
+    instrument: float = 0.25
+    region: float = 2.0
+    applicant: float = 2.0
+    status: float = 1.5
+    field_title: float = 3.0
+    field_tags: float = 3.0
+    field_summary: float = 2.0
     field_body: float = 0.5
 
     @property
@@ -114,20 +139,41 @@ class Query:
     tokens: list[str]
     mentions: list[Mention]
     topics: dict[str, float]
+    terms: list[tuple[str, list[int]]] | None = None
 
 
 def _identity(tokens):
     return tokens
 
 
-def _program_names(record: ProgramRecord) -> list[str]:
-    """Short names a measure might use for a program: bracketed names and acronyms in the title."""
-    names = []
-    for bracketed, acronym in _SHORT_NAME.findall(record.title):
-        name = (bracketed or acronym).strip()
-        if len(name) >= 3 and not name.isdigit():
-            names.append(name)
-    return names
+def program_names(title: str) -> tuple[list[str], list[str]]:
+    """Names a measure might use for a program: bracketed names (compared folded) and acronyms such as
+    LEADER, GRW or BayGibitR (compared with their exact spelling, so that "STÄRKEN" is no name)."""
+    bracketed = [fold(name).strip() for name in _BRACKETED.findall(title) if re.search(r"[A-Za-zÄÖÜäöüß]", name)]
+    acronyms = [
+        word
+        for word in _ACRONYM.findall(title)
+        if sum(ch.isupper() for ch in word) >= 2 and not (word.isupper() and len(word) > 8)
+    ]
+    return [b for b in bracketed if len(b) >= 3], acronyms
+
+
+def has_substance(components: dict[str, np.ndarray]) -> np.ndarray:
+    """Where a program shares something real with a measure; elsewhere it is no match at all."""
+    return np.logical_or.reduce(
+        [components[name] >= floor if floor else components[name] > 0 for name, floor in SUBSTANCE.items()]
+    )
+
+
+def investment_share(query: Query) -> float:
+    """How much a measure is an investment a loan can finance: 1 for a sizeable investment, less for small
+    ones and for measures that are mostly staff, advice or events (by the words that describe them)."""
+    if (query.measure.cost_eur or INVESTMENT_EUR) < INVESTMENT_EUR:
+        return 0.3
+    folded = fold(query.text)
+    investive = len(_INVESTIVE.findall(folded))
+    non_investive = len(_NON_INVESTIVE.findall(folded))
+    return 1.0 if investive >= non_investive else 0.5
 
 
 class Matcher:
@@ -150,13 +196,16 @@ class Matcher:
             lexicon.update(content_words(f"{record.title} {' '.join(record.keywords)}"))
         self.splitter_ = CompoundSplitter(lexicon)
         field_tokens: dict[str, list[list[str]]] = {f: [] for f in FIELDS}
-        concept_rows: list[list[str]] = []
+        concept_rows: list[dict[str, float]] = []
         char_docs: list[str] = []
         for record in self.records_:
             texts = self._field_texts(record)
             mentions = thesaurus.mentions(" \n".join(texts.values()), self.splitter_)
             concept_tokens = [f"c_{m.concept}" for m in mentions]
-            concept_rows.append([m.concept for m in mentions])
+            headline = {
+                m.concept for m in thesaurus.mentions(f"{record.title} {' '.join(record.keywords)}", self.splitter_)
+            }
+            concept_rows.append({m.concept: 1.0 if m.concept in headline else BODY_CONCEPT_WEIGHT for m in mentions})
             for name, text in texts.items():
                 tokens = analyse(text, self.splitter_)
                 field_tokens[name].append(tokens + (concept_tokens if name == "tags" else []))
@@ -172,7 +221,7 @@ class Matcher:
         )
         self.char_matrix_ = self.char_vectorizer_.fit_transform(char_docs).tocsr()
         self._fit_concepts(concept_rows)
-        self._fit_facets()
+        self._fit_facets(concept_rows)
         return self
 
     def _field_texts(self, record: ProgramRecord) -> dict[str, str]:
@@ -182,30 +231,37 @@ class Matcher:
         body = " ".join(filter(None, [record.description, (record.legal_basis or "")[:3000]]))
         return {"title": record.title, "tags": " ; ".join(tags), "summary": record.summary or "", "body": body}
 
-    def _fit_concepts(self, concept_rows: list[list[str]]) -> None:
+    def _fit_concepts(self, concept_rows: list[dict[str, float]]) -> None:
+        """Program × concept matrix: 1 for a concept its title or keywords name, less for one only its texts name."""
         ids = sorted(self.thesaurus_.concepts)
+        self.concept_names_ = ids
         self.concept_ids_ = {c: i for i, c in enumerate(ids)}
-        rows, cols = [], []
+        rows, cols, values = [], [], []
         for row, concepts in enumerate(concept_rows):
-            for concept in concepts:
+            for concept, weight in concepts.items():
                 rows.append(row)
                 cols.append(self.concept_ids_[concept])
+                values.append(weight)
         matrix = sparse.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(concept_rows), len(ids))
+            (np.array(values, dtype=np.float32), (rows, cols)), shape=(len(concept_rows), len(ids))
         )
-        document_frequency = np.asarray(matrix.sum(axis=0)).ravel()
+        document_frequency = np.asarray((matrix > 0).sum(axis=0)).ravel()
         self.concept_idf_ = np.log((1 + len(concept_rows)) / (1 + document_frequency)).astype(np.float32) + 1
         self.concept_matrix_ = matrix
 
-    def _fit_facets(self) -> None:
+    def _fit_facets(self, concept_rows: list[dict[str, float]]) -> None:
+        """Facet arrays; a program's Förderbereiche are its declared ones, plus (at half weight) those
+        its thesaurus concepts imply, so that programs a source left unclassified still have topics."""
         n = len(self.records_)
         topics = vocab.TOPIC.codes
         self.topic_index_ = {t: i for i, t in enumerate(topics)}
-        rows = [i for i, r in enumerate(self.records_) for t in r.topics if t in self.topic_index_]
-        cols = [self.topic_index_[t] for r in self.records_ for t in r.topics if t in self.topic_index_]
-        self.topic_matrix_ = sparse.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, len(topics))
-        )
+        matrix = np.zeros((n, len(topics)), dtype=np.float32)
+        for i, (record, concepts) in enumerate(zip(self.records_, concept_rows, strict=True)):
+            for topic in self.thesaurus_.topics(concepts):
+                matrix[i, self.topic_index_[topic]] = INFERRED_TOPIC_WEIGHT
+            for topic in record.topics:
+                matrix[i, self.topic_index_[topic]] = 1.0
+        self.topic_matrix_ = sparse.csr_matrix(matrix)
         status_prior = {"open": 1.0, "forthcoming": 0.9, "unknown": 0.6, "closed": 0.0, "withdrawn": 0.0}
         self.status_prior_ = np.array([status_prior.get(r.status, 0.5) for r in self.records_], dtype=np.float32)
         self.region_prior_ = {}
@@ -223,12 +279,43 @@ class Matcher:
                 for r in self.records_
             ]
         )
-        self.names_: dict[str, list[int]] = {}
+        self._fit_instruments()
+        self.acronyms_: dict[str, list[int]] = {}
+        self.bracketed_: dict[str, list[tuple[str, int]]] = {}
         for i, record in enumerate(self.records_):
-            for name in _program_names(record):
-                self.names_.setdefault(fold(name), []).append(i)
+            bracketed, acronyms = program_names(record.title)
+            for acronym in acronyms:
+                self.acronyms_.setdefault(acronym, []).append(i)
+            for name in bracketed:
+                first = name.split()[0]
+                self.bracketed_.setdefault(first, []).append((name, i))
         self._static_checks: dict[tuple, list[eligibility.Check]] = {}
         self._timing_cache: tuple[date, list[eligibility.Check]] | None = None
+
+    def _fit_instruments(self) -> None:
+        """General-purpose municipal instruments, which fit many measures that share no words with them.
+
+        A general municipal loan (a loan open to Kommunen whose title names no subject of the thesaurus,
+        such as KfW IKK or a Land's Kommunalkredit) can finance any investment of a Kommune; a general
+        program (Städtebauförderung, EFRE, GRW, LEADER, rural development, inter-municipal cooperation,
+        recognised by the names in its title, a small domain lexicon kept here) is worth checking for
+        many of its measures.
+        """
+        loans, programs = [], []
+        for record, municipal in zip(self.records_, self.municipal_text_, strict=True):
+            title = fold(record.title)
+            public = bool({"kommune", "oeffentliche_einrichtung"} & set(record.applicant_types)) or municipal
+            private_only = bool(record.applicant_types) and set(record.applicant_types) <= eligibility.PRIVATE_ONLY
+            subjects = {m.concept for m in self.thesaurus_.mentions(record.title, self.splitter_) if m.via is None}
+            loans.append(
+                "darlehen" in record.funding_types
+                and public
+                and not private_only
+                and not subjects - {"kommunalfinanzierung"}
+            )
+            programs.append(not private_only and bool(GENERAL_PROGRAM_TITLE.search(title)))
+        self.general_loan_ = np.array(loans, dtype=np.float32)
+        self.general_program_ = np.array(programs, dtype=np.float32)
 
     # ---- eligibility tables (the pure checks, tabulated per program) ---------------------------
     def _checks(self, kind: str, value) -> list[eligibility.Check]:
@@ -250,17 +337,21 @@ class Matcher:
         return self._timing_cache[1]
 
     def verdicts(self, measure: MeasureSpec, today: date) -> np.ndarray:
-        """0 eligible, 1 check, 2 ineligible for every program."""
-        parts = [
-            self._checks("region", measure.land),
-            self._checks("applicant", measure.applicant_type),
-            self._timing(today),
-        ]
-        if measure.funding_type:
-            parts.append(self._checks("funding_type", measure.funding_type))
-        return np.array(
-            [max(eligibility.RANK[c.verdict] for c in checks) for checks in zip(*parts, strict=True)], dtype=np.int8
-        )
+        """0 eligible, 1 check, 2 ineligible for every program: the worst of the tabulated checks."""
+        key = ("verdicts", measure.land, measure.applicant_type, measure.funding_type, today)
+        if key not in self._static_checks:
+            parts = [
+                self._checks("region", measure.land),
+                self._checks("applicant", measure.applicant_type),
+                self._timing(today),
+            ]
+            if measure.funding_type:
+                parts.append(self._checks("funding_type", measure.funding_type))
+            ranks = [
+                np.fromiter((eligibility.RANK[c.verdict] for c in checks), np.int8, len(checks)) for checks in parts
+            ]
+            self._static_checks[key] = np.maximum.reduce(ranks)
+        return self._static_checks[key]
 
     # ---- queries -------------------------------------------------------------------------------
     def prepare(self, measure: MeasureSpec) -> Query:
@@ -306,12 +397,17 @@ class Matcher:
         region = np.stack([self.region_prior_[q.measure.land] for q in queries], axis=1)
         applicant = np.stack([self._applicant_prior(q.measure.applicant_type) for q in queries], axis=1)
         status = np.repeat(self.status_prior_[:, None], len(queries), axis=1)
+        investment = np.array([investment_share(q) for q in queries], dtype=np.float32)
+        finance = self.general_loan_[:, None] * investment[None, :]
+        instrument = np.repeat(self.general_program_[:, None], len(queries), axis=1)
         return {
             "text": text,
             "chars": chars,
             "concepts": concepts,
             "topics": topics,
             "name": name,
+            "finance": finance,
+            "instrument": instrument,
             "region": region,
             "applicant": applicant,
             "status": status,
@@ -337,15 +433,18 @@ class Matcher:
         """1 where the measure names the program (its acronym, bracketed name or, fuzzily, its title)."""
         result = np.zeros((len(self.records_), len(queries)), dtype=np.float32)
         for j, query in enumerate(queries):
+            words = set(_WORD.findall(query.text))
+            for word in words:
+                for i in self.acronyms_.get(word.rstrip(".-"), ()):
+                    result[i, j] = 1.0
             folded = fold(query.text)
-            tokens = set(re.findall(r"[a-z0-9][a-z0-9.\-]*", folded))
-            for name, programs in self.names_.items():
-                if (name in tokens) or (" " in name and name in folded):
-                    result[programs, j] = 1.0
-            candidates = np.argsort(-text_scores[:, j])[:NAME_CANDIDATES]
-            for i in candidates:
+            for token in set(folded.split()):
+                for name, i in self.bracketed_.get(token, ()):
+                    if name in folded:
+                        result[i, j] = 1.0
+            for i in np.argsort(-text_scores[:, j])[:NAME_CANDIDATES]:
                 title = fold(self.records_[i].title)
-                if len(title) >= 12 and fuzz.partial_ratio(title, folded) >= NAME_SCORE_CUTOFF:
+                if len(title) >= 12 and fuzz.partial_ratio(title, folded, score_cutoff=NAME_SCORE_CUTOFF):
                     result[i, j] = 1.0
         return result
 
@@ -374,7 +473,7 @@ class Matcher:
         queries = [self.prepare(m) for m in measures]
         components = self.components(queries)
         scores = self.score(components)
-        substance = sum(components[name] for name in SUBSTANCE) > 0
+        substance = has_substance(components)
         order_key = np.array(self.keys_)
         results = []
         for j, query in enumerate(queries):
@@ -416,25 +515,40 @@ class Matcher:
             next_deadline=assessment.next_deadline,
         )
 
+    def _query_terms(self, query: Query) -> list[tuple[str, list[int]]]:
+        """The measure's words with the informative vocabulary columns each stands for (computed once)."""
+        if query.terms is None:
+            vocabulary = self.vectorizer_.vocabulary_
+            terms: dict[str, tuple[str, list[int]]] = {}
+            for word in re.findall(r"[\wÄÖÜäöüß][\wÄÖÜäöüß\-]*", query.text):
+                if fold(word) in terms:
+                    continue
+                columns = []
+                for part in content_words(word):
+                    for token in (stem(part), *(stem(p) for p in self.splitter_.split(part))):
+                        column = vocabulary.get(token)
+                        if column is not None and self.informative_[column]:
+                            columns.append(column)
+                if columns:
+                    terms[fold(word)] = (word, sorted(set(columns), key=lambda c: -self.vectorizer_.idf_[c]))
+            query.terms = list(terms.values())
+        return query.terms
+
     def _matched_terms(self, i: int, query: Query) -> list[str]:
-        """Words of the measure whose stems (or compound parts) occur in the program's text."""
+        """Words of the measure whose stems (or compound parts) occur in the program's text, rarest first."""
         columns = set()
         for matrix in self.field_matrices_.values():
-            columns.update(matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]])
-        vocabulary = self.vectorizer_.vocabulary_
-        found: dict[str, tuple[float, str]] = {}
-        for word in re.findall(r"[\wÄÖÜäöüß][\wÄÖÜäöüß\-]*", query.text):
-            for part in content_words(word):
-                stems = [stem(part), *(stem(p) for p in self.splitter_.split(part))]
-                hits = [vocabulary[s] for s in stems if s in vocabulary and vocabulary[s] in columns]
-                informative = [self.vectorizer_.idf_[h] for h in hits if self.informative_[h]]
-                if informative and fold(word) not in found:
-                    found[fold(word)] = (max(informative), word)
-        return [word for _, word in sorted(found.values(), key=lambda item: -item[0])][:8]
+            columns.update(matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]].tolist())
+        found = []
+        for word, candidates in self._query_terms(query):
+            hit = next((c for c in candidates if c in columns), None)
+            if hit is not None:
+                found.append((-self.vectorizer_.idf_[hit], len(found), word))
+        return [word for _, _, word in sorted(found)][:8]
 
     def _shared_concepts(self, i: int, query: Query) -> list[str]:
-        row = self.concept_matrix_[i]
-        program_concepts = {c for c, k in self.concept_ids_.items() if row[0, k]}
+        matrix = self.concept_matrix_
+        program_concepts = {self.concept_names_[k] for k in matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]}
         explained = []
         for mention in query.mentions:
             if mention.concept not in program_concepts:

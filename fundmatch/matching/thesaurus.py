@@ -98,15 +98,18 @@ class Thesaurus:
     def mentions(self, text: str, splitter: CompoundSplitter | None = None) -> list[Mention]:
         """Concepts a text names, then their broader concepts (marked with ``via``)."""
         found: dict[str, Mention] = {}
-        stems = stem_sequence(text, splitter)
+        stems = stem_sequence(text)
+        singles = set(stem_sequence(text, splitter)) if splitter is not None else set(stems)
         positions: dict[str, list[int]] = {}
         for index, token in enumerate(stems):
             positions.setdefault(token, []).append(index)
-        for token, starts in positions.items():
+        for token in singles:
             for phrase, concept, term in self._phrases.get(token, ()):
                 if concept in found:
                     continue
-                if len(phrase) == 1 or any(tuple(stems[i : i + len(phrase)]) == phrase for i in starts):
+                if len(phrase) == 1 or any(
+                    tuple(stems[i : i + len(phrase)]) == phrase for i in positions.get(token, ())
+                ):
                     found[concept] = Mention(concept, term)
         for pattern, concept, abbreviation in self._abbreviations:
             if concept not in found and pattern.search(text):
