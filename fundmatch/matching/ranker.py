@@ -27,7 +27,11 @@ from fundmatch.scrapers.records import ProgramRecord
 
 FIELDS = ("title", "tags", "summary", "body")
 _MUNICIPAL_TEXT = re.compile(
-    r"\b(kommunen|gemeinden|landkreise|staedte|kommunal\w*|gemeindeverbaende|zweckverbaende)\b"
+    r"\b(kommunen?|gemeinden?|landkreise?|staedte|kommunal\w*|gemeindeverbaende|zweckverbaende?|gebietskoerperschaft\w*)\b"
+)
+# How summaries address companies or private persons ("Wenn Sie als Unternehmen …"): no Kommune then.
+_PRIVATE_TEXT = re.compile(
+    r"\b(ihr unternehmen|als unternehmen|unternehmerin|existenzgruend\w*|privatperson\w*|eigentuemer\w*)\b"
 )
 _BRACKETED = re.compile(r"\(([^()]{3,60})\)")
 _ACRONYM = re.compile(r"(?<![\w-])([A-ZÄÖÜ][A-Za-z0-9ÄÖÜäöüß]{1,9})(?![\w])")
@@ -75,10 +79,10 @@ class Weights:
     name: float = 1.5
     finance: float = 1.5
     instrument: float = 0.25
-    region: float = 2.0
+    region: float = 1.5
     applicant: float = 2.0
     status: float = 1.5
-    field_title: float = 3.0
+    field_title: float = 2.0
     field_tags: float = 3.0
     field_summary: float = 2.0
     field_body: float = 0.5
@@ -422,8 +426,11 @@ class Matcher:
             ):
                 if check.verdict == eligibility.ELIGIBLE:
                     values.append(1.0)
+                elif check.verdict == eligibility.CHECK and (record.applicant_types or municipal):
+                    values.append(0.8)
                 elif check.verdict == eligibility.CHECK:
-                    values.append(0.8 if record.applicant_types or municipal else 0.5)
+                    private = bool(_PRIVATE_TEXT.search(fold(f"{record.title} {record.summary or ''}")))
+                    values.append(0.2 if private else 0.5)
                 else:
                     values.append(0.0)
             self._static_checks[key] = np.array(values, dtype=np.float32)
