@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -54,9 +55,8 @@ def main() -> None:
         t = time.perf_counter()
         matcher.rank(measure, top=10)
         timings.append((time.perf_counter() - t) * 1000)
-    print(
-        f"one measure: p50 {np.percentile(timings, 50):.1f} ms, p95 {np.percentile(timings, 95):.1f} ms ({len(timings)} runs)"
-    )
+    p50, p95 = np.percentile(timings, 50), np.percentile(timings, 95)
+    print(f"one measure: p50 {p50:.1f} ms, p95 {p95:.1f} ms ({len(timings)} runs)")
 
     start = time.perf_counter()
     matcher.rank_many(measures, top=10)
@@ -67,9 +67,7 @@ def main() -> None:
         env = {**os.environ, "FUNDMATCH_DATA_DIR": folder, "FUNDMATCH_MAX_IMPORT_MB": "500"}
         env.pop("FUNDMATCH_DATABASE_URL", None)
         catalogue_file = Path(folder) / "catalogue.json"
-        catalogue_file.write_text(
-            json.dumps(catalogue_document(records, records[0].last_seen or __import__("datetime").datetime.now()))
-        )
+        catalogue_file.write_text(json.dumps(catalogue_document(records, datetime.now(UTC))))
         measures_file = Path(folder) / "measures.json"
         measures_file.write_text(
             json.dumps(
