@@ -639,6 +639,102 @@ def eval_command(ctx: CliContext, gold: str, catalogue_file: str | None, output_
         click.echo(f"measures without any relevant program (not averaged): {', '.join(missing)}")
 
 
+@cli.command("draft")
+@click.option("--measure", "measure_id", type=int, help="A stored measure's id.")
+@click.option(
+    "--measures",
+    "measures_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Measures file (interchange format) …",
+)
+@click.option("--measure-id", "file_measure_id", help="… and the id of the measure in it.")
+@click.option("--program", "program_key", required=True, help="SOURCE:SOURCE_ID of the program.")
+@click.option("--template", help="Template name (see `fundmatch templates list`); default: chosen from the program.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the .docx.")
+@pass_context
+@expected_errors
+def draft_command(ctx: CliContext, measure_id, measures_file, file_measure_id, program_key, template, out) -> None:
+    """Write a pre-filled DOCX application draft for a measure and a program, to finish in Word.
+
+    \b
+    Example:
+      fundmatch draft --measure 12 --program manual:land/by/bayerische-gigabitrichtlinie --out skizze.docx
+      fundmatch draft --measures massnahmen.json --measure-id m01 \\
+          --program manual:bund/kfw/ikk-208-investitionskredit-kommunen --template finanzierungsplan --out plan.docx
+    """
+    from fundmatch.drafting import service
+    from fundmatch.drafting.render import TemplateProblem
+
+    if bool(measure_id) == bool(measures_file):
+        raise click.UsageError("give either --measure ID or --measures FILE with --measure-id")
+    if not out.lower().endswith(".docx"):
+        raise click.BadParameter("the file name must end in .docx", param_hint="--out")
+    with ctx.session() as session:
+        try:
+            if measure_id:
+                draft = service.input_for_stored_measure(session, measure_id, program_key)
+            else:
+                if not file_measure_id:
+                    raise click.UsageError("--measures needs --measure-id")
+                measures = {m.id: m for m in _load_measures(measures_file, ctx.settings.max_import_mb * 1_000_000)}
+                if file_measure_id not in measures:
+                    raise click.ClickException(
+                        f"no measure {file_measure_id!r} in {measures_file}; ids: {', '.join(measures)}"
+                    )
+                draft = service.input_for_measure_spec(session, measures[file_measure_id], program_key)
+            _name, data = service.make_draft(draft, ctx.settings, template)
+        except (service.DraftError, TemplateProblem) as exc:
+            raise click.ClickException(str(exc)) from None
+    Path(out).write_bytes(data)
+    click.echo(f"Entwurf geschrieben: {out}")
+
+
+@cli.group("templates")
+def templates_group() -> None:
+    """DOCX templates for application drafts.
+
+    \b
+    Example:
+      fundmatch templates list
+    """
+
+
+@templates_group.command("list")
+@format_option
+@pass_context
+def templates_list(ctx: CliContext, output_format: str) -> None:
+    """The shipped templates and your own (FUNDMATCH_TEMPLATE_DIR), each checked for syntax errors.
+
+    \b
+    Example:
+      FUNDMATCH_TEMPLATE_DIR=~/vorlagen fundmatch templates list
+    """
+    from fundmatch.drafting.render import TemplateProblem, available_templates, check_template
+
+    rows = []
+    for info in available_templates(ctx.settings).values():
+        try:
+            check_template(info)
+            problem = None
+        except TemplateProblem as exc:
+            problem = str(exc)
+        rows.append(
+            {
+                "name": info.name,
+                "origin": info.origin,
+                "description": info.description,
+                "path": str(info.path),
+                "problem": problem,
+            }
+        )
+    if output_format == "json":
+        echo_json({"templates": rows})
+        return
+    for row in rows:
+        status = f"FEHLER: {row['problem']}" if row["problem"] else "ok"
+        click.echo(f"{row['name']:20} {row['origin']:10} {row['description']}  [{status}]")
+
+
 def main() -> None:
     cli(prog_name="fundmatch")
 

@@ -1,0 +1,139 @@
+"""The Kosten- und Finanzierungsplan: exact sums in cents, German amounts, explicit assumptions.
+
+Requested grant = min(rate × eligible costs, maximum); own share = total − grant − third-party funds;
+a financially weak municipality gets the program's higher rate where the program defines one. The
+split over budget years is even, with the rounding remainder in the last year, so every column adds
+up to the cent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+HORIZON_YEARS = {"kurz": 1, "mittel": 2, "lang": 3}
+
+
+def euro(amount: Decimal | float | int) -> str:
+    """German format: 1.234.567,89 €"""
+    value = Decimal(str(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    whole, cents = f"{abs(value):.2f}".split(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return f"{sign}{'.'.join(groups)},{cents} €"
+
+
+def percent(rate: Decimal) -> str:
+    text = f"{rate.normalize():f}".replace(".", ",")
+    return f"{text} %"
+
+
+@dataclass(frozen=True)
+class CostItem:
+    category: str
+    description: str
+    total: Decimal
+    eligible: Decimal
+
+
+@dataclass(frozen=True)
+class YearSplit:
+    year: int
+    total: Decimal
+    grant: Decimal
+    own_share: Decimal
+
+
+@dataclass
+class FinancingPlan:
+    items: list[CostItem]
+    total: Decimal
+    eligible: Decimal
+    rate: Decimal | None
+    grant: Decimal | None
+    third_party: Decimal
+    own_share: Decimal | None
+    years: list[YearSplit]
+    notes: list[str] = field(default_factory=list)
+
+
+def split_even(amount: Decimal, parts: int) -> list[Decimal]:
+    """``amount`` in ``parts`` cent-exact shares; the remainder goes to the last share."""
+    share = (amount / parts).quantize(CENT, rounding=ROUND_HALF_UP) if parts else amount
+    shares = [share] * (parts - 1)
+    return [*shares, amount - sum(shares, Decimal(0))]
+
+
+def plan(
+    *,
+    cost_eur: float | None,
+    rate_min: float | None,
+    rate_max: float | None,
+    rate_financially_weak: float | None,
+    amount_max_eur: float | None,
+    financially_weak: bool,
+    start: date | None,
+    time_horizon: str | None,
+    third_party_eur: float = 0.0,
+) -> FinancingPlan:
+    """The plan for a measure's total cost; unknown parts stay unknown (None) with a note saying so."""
+    notes: list[str] = []
+    total = Decimal(str(cost_eur or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+    if not cost_eur:
+        notes.append("Gesamtausgaben der Maßnahme sind noch nicht beziffert.")
+    items = [
+        CostItem(
+            "Gesamtausgaben",
+            "laut Maßnahmenplan, Aufteilung auf Personal-, Dienstleistungs-, Investitions- "
+            "und sonstige Ausgaben bitte ergänzen",
+            total,
+            total,
+        )
+    ]
+    eligible = total
+    notes.append("Annahme: alle Ausgaben sind zuwendungsfähig; nicht förderfähige Ausgaben bitte abziehen.")
+    rate_value = rate_max if rate_max is not None else rate_min
+    if financially_weak and rate_financially_weak is not None:
+        rate_value = rate_financially_weak
+        notes.append(
+            f"Erhöhter Fördersatz für finanzschwache Kommunen ({percent(Decimal(str(rate_value)))}) angesetzt."
+        )
+    elif rate_min is not None and rate_max is not None and rate_min != rate_max:
+        notes.append(
+            f"Das Programm nennt {percent(Decimal(str(rate_min)))} bis {percent(Decimal(str(rate_max)))}; "
+            "angesetzt ist der Höchstsatz – den zutreffenden Satz bitte prüfen."
+        )
+    third_party = Decimal(str(third_party_eur)).quantize(CENT)
+    rate = grant = own_share = None
+    if rate_value is not None:
+        rate = Decimal(str(rate_value))
+        grant = (eligible * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        if amount_max_eur is not None and grant > Decimal(str(amount_max_eur)):
+            grant = Decimal(str(amount_max_eur)).quantize(CENT)
+            notes.append(f"Zuwendung auf den Höchstbetrag von {euro(grant)} begrenzt.")
+        own_share = total - grant - third_party
+    else:
+        notes.append("Das Programm nennt keinen Fördersatz: Zuwendung und Eigenanteil bitte ergänzen.")
+    years_count = HORIZON_YEARS.get(time_horizon or "", 1)
+    first_year = (start or date.today()).year
+    totals = split_even(total, years_count)
+    grants = split_even(grant, years_count) if grant is not None else [None] * years_count
+    years = [
+        YearSplit(
+            first_year + i,
+            totals[i],
+            grants[i],
+            (totals[i] - grants[i] - split_even(third_party, years_count)[i]) if grants[i] is not None else None,
+        )
+        for i in range(years_count)
+    ]
+    if years_count > 1:
+        notes.append(
+            "Annahme: Ausgaben verteilen sich gleichmäßig auf die Haushaltsjahre; bitte an den Zeitplan anpassen."
+        )
+    return FinancingPlan(items, total, eligible, rate, grant, third_party, own_share, years, notes)

@@ -1,0 +1,461 @@
+"""Application drafts: exact finance, filled facts, visible gaps, Word quality, sandboxed custom templates."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from docx import Document
+from lxml import etree
+
+from fundmatch.config import Settings
+from fundmatch.drafting import finance
+from fundmatch.drafting.context import DraftInput, DraftMeasure, MunicipalityInfo
+from fundmatch.drafting.render import TemplateProblem, available_templates, check_template, choose_template, render
+from fundmatch.models import Measure, Municipality, Strategy
+from fundmatch.scrapers.records import Contact, Deadline, ProgramRecord
+from tests.builders import document, program
+
+TODAY = date(2026, 11, 26)
+HOSTILE = "Bürger-App {{ 7*7 }} {% if true %}x{% endif %} <w:p> & \x07\x1b Ende"
+
+PROGRAM = ProgramRecord(
+    source="manual",
+    source_id="land/by/gigabit",
+    title="Bayerische Gigabitrichtlinie (BayGibitR)",
+    url="https://example.org/gigabit",
+    level="land",
+    regions=["BY"],
+    summary="Zuschüsse für Glasfaser.",
+    funding_types=["zuschuss"],
+    applicant_types=["kommune"],
+    funder="Bayerisches Staatsministerium der Finanzen",
+    funding_rate_min=80,
+    funding_rate_max=90,
+    funding_rate_financially_weak=95,
+    amount_max_eur=10_000_000,
+    deadlines=[Deadline(date(2027, 3, 31), "submission", "Stichtag")],
+    status="open",
+    legal_basis="Richtlinie vom 2. März 2020",
+    contact=Contact(name="Breitbandzentrum", address="Am Platz 1, 92224 Amberg"),
+    keywords=["Glasfaser"],
+)
+MEASURE = DraftMeasure(
+    id="m1",
+    title="Glasfaser für das Gewerbegebiet",
+    land="BY",
+    description="Wir schließen 40 Betriebe an.",
+    handlungsfeld="infrastruktur",
+    cost_eur=1_000_000.01,
+    start=date(2027, 4, 1),
+    time_horizon="lang",
+    goal="Gigabit für alle Betriebe",
+)
+TOWN = MunicipalityInfo(
+    name="Markt Musterhausen",
+    land="BY",
+    ags="09162000",
+    kind="gemeinde",
+    population=8200,
+    financially_weak=False,
+    contact_name="Frau Beispiel",
+    contact_email="digital@musterhausen.de",
+    contact_phone="09123 4567",
+    address="Rathausplatz 1, 91234 Musterhausen",
+)
+SETTINGS = Settings(data_dir=Path("/nonexistent"), database_url="sqlite://")
+TEMPLATES = available_templates(SETTINGS)
+
+
+def render_doc(name: str, draft: DraftInput | None = None):
+    data = render(draft or DraftInput(MEASURE, PROGRAM, TOWN), TEMPLATES[name], TODAY)
+    return Document(io.BytesIO(data)), data
+
+
+def full_text(doc) -> str:
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+# ---- finance -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(1234567.89, "1.234.567,89 €"), (0, "0,00 €"), (999.995, "1.000,00 €"), (-12.5, "-12,50 €"), (100, "100,00 €")],
+)
+def test_german_amounts(amount, text):
+    assert finance.euro(amount) == text
+
+
+def test_even_split_adds_up_to_the_cent():
+    parts = finance.split_even(Decimal("1000000.01"), 3)
+    assert parts == [Decimal("333333.34"), Decimal("333333.34"), Decimal("333333.33")]
+    assert sum(parts) == Decimal("1000000.01")
+
+
+def test_plan_grant_rate_maximum_and_own_share():
+    result = finance.plan(
+        cost_eur=1_000_000.01,
+        rate_min=80,
+        rate_max=90,
+        rate_financially_weak=None,
+        amount_max_eur=None,
+        financially_weak=False,
+        start=date(2027, 4, 1),
+        time_horizon="lang",
+    )
+    assert result.grant == Decimal("900000.01")
+    assert result.own_share == Decimal("100000.00")
+    assert [y.year for y in result.years] == [2027, 2028, 2029]
+    assert sum(y.total for y in result.years) == result.total
+    assert sum(y.grant for y in result.years) == result.grant
+    assert sum(y.own_share for y in result.years) == result.own_share
+    assert any("80 % bis 90 %" in note for note in result.notes)
+
+
+def test_plan_caps_at_maximum_and_uses_the_weak_municipality_rate():
+    capped = finance.plan(
+        cost_eur=2_000_000,
+        rate_min=None,
+        rate_max=90,
+        rate_financially_weak=None,
+        amount_max_eur=500_000,
+        financially_weak=False,
+        start=None,
+        time_horizon=None,
+    )
+    assert capped.grant == Decimal("500000.00") and capped.own_share == Decimal("1500000.00")
+    weak = finance.plan(
+        cost_eur=100_000,
+        rate_min=80,
+        rate_max=90,
+        rate_financially_weak=95,
+        amount_max_eur=None,
+        financially_weak=True,
+        start=None,
+        time_horizon=None,
+    )
+    assert weak.rate == Decimal("95") and weak.grant == Decimal("95000.00")
+
+
+def test_plan_without_rate_leaves_grant_open():
+    result = finance.plan(
+        cost_eur=50_000,
+        rate_min=None,
+        rate_max=None,
+        rate_financially_weak=None,
+        amount_max_eur=None,
+        financially_weak=False,
+        start=None,
+        time_horizon="kurz",
+    )
+    assert result.grant is None and result.own_share is None
+    assert any("keinen Fördersatz" in n for n in result.notes)
+
+
+# ---- rendering ---------------------------------------------------------------------------------
+
+
+def test_projektskizze_structure_and_filled_facts():
+    doc, _ = render_doc("projektskizze")
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings == [
+        "Antragsteller und Ansprechpartner",
+        "Titel und Kurzbeschreibung",
+        "Ausgangslage und Bedarf",
+        "Ziele und messbare Ergebnisse",
+        "Beschreibung der Maßnahme",
+        "Beitrag zu den Förderzielen und zur Digitalstrategie",
+        "Partner und Zuständigkeiten",
+        "Nachhaltigkeit und Verstetigung",
+        "Kosten- und Finanzierungsübersicht",
+        "Anlagen und Termine",
+    ]
+    assert doc.paragraphs[0].style.name == "Title" and "Glasfaser für das Gewerbegebiet" in doc.paragraphs[0].text
+    text = full_text(doc)
+    for fact in (
+        "Markt Musterhausen",
+        "09162000",
+        "8.200",
+        "digital@musterhausen.de",
+        "Bayerisches Staatsministerium der Finanzen",
+        "Richtlinie vom 2. März 2020",
+        "31.03.2027",
+        "Gigabit für alle Betriebe",
+        "Infrastruktur & Breitband",
+        "Quelle: fundmatch-Katalog (eigene Zusammenfassung), https://example.org/gigabit",
+    ):
+        assert fact in text, fact
+
+
+def test_gaps_are_highlighted_placeholders():
+    doc, _ = render_doc("projektskizze")
+    gaps = [run for p in doc.paragraphs for run in p.runs if run.text.startswith("[Bitte ergänzen:")]
+    assert len(gaps) >= 3
+    assert all(run._r.find(".//{*}shd") is not None and run.italic for run in gaps)
+    assert "[Bitte ergänzen: Ausgangslage und Bedarf" in full_text(doc)
+
+
+def test_finance_table_sums_are_exact():
+    doc, _ = render_doc("finanzierungsplan")
+    years = next(t for t in doc.tables if t.rows[0].cells[0].text == "Haushaltsjahr")
+    rows = [[c.text for c in row.cells] for row in years.rows[1:]]
+    assert [r[0] for r in rows] == ["2027", "2028", "2029", "Summe"]
+
+    def amount(text: str) -> Decimal:
+        return Decimal(text.replace(" €", "").replace(".", "").replace(",", "."))
+
+    for column in (1, 2, 3):
+        assert sum(amount(r[column]) for r in rows[:-1]) == amount(rows[-1][column])
+    assert rows[-1][1:] == ["1.000.000,01 €", "900.000,01 €", "100.000,00 €"]
+
+
+def test_missing_municipality_becomes_placeholders():
+    doc, _ = render_doc("anschreiben", DraftInput(MEASURE, PROGRAM, None))
+    text = full_text(doc)
+    assert "[Bitte ergänzen: Name der Kommune]" in text
+    assert "Antrag auf Förderung im Programm „Bayerische Gigabitrichtlinie (BayGibitR)“" in text
+    assert "Breitbandzentrum" in text and "Am Platz 1, 92224 Amberg" in text
+
+
+def test_eu_outline_for_eu_programs():
+    eu = replace(PROGRAM, level="eu", regions=["EU"], source_id="DIGITAL-2026-X", title="Local Digital Twins")
+    info = choose_template("eu", None, TEMPLATES)
+    assert info.name == "eu_outline"
+    doc, _ = render_doc("eu_outline", DraftInput(MEASURE, eu, TOWN))
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:3] == ["Excellence", "Impact", "Quality and efficiency of the implementation"]
+    assert "Registrierung (PIC) im Funding & Tenders Portal" in full_text(doc)
+
+
+def test_template_choice_and_override():
+    assert choose_template("land", None, TEMPLATES).name == "projektskizze"
+    assert choose_template("land", "finanzierungsplan", TEMPLATES).name == "finanzierungsplan"
+    with pytest.raises(TemplateProblem, match="unknown template 'brief'; available: anschreiben"):
+        choose_template("land", "brief", TEMPLATES)
+
+
+def test_word_quality_styles_language_header_footer_page_numbers_properties():
+    doc, data = render_doc("projektskizze")
+    section = doc.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    assert round(section.left_margin.cm, 2) == 2.5
+    assert "Glasfaser für das Gewerbegebiet" in section.header.paragraphs[0].text
+    footer_xml = etree.tostring(section.footer._element).decode()
+    assert "PAGE" in footer_xml and "NUMPAGES" in footer_xml
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        styles = package.read("word/styles.xml").decode()
+        assert 'w:val="de-DE"' in styles
+        numbering = package.read("word/numbering.xml").decode()
+        assert 'w:val="Heading1"' in numbering
+        for name in package.namelist():
+            if name.endswith(".xml"):
+                etree.fromstring(package.read(name))  # every part is well-formed XML
+    properties = doc.core_properties
+    assert properties.title.endswith("Glasfaser für das Gewerbegebiet")
+    assert properties.subject == PROGRAM.title
+    assert properties.author == "Markt Musterhausen"
+    assert "Glasfaser" in properties.keywords and properties.language == "de-DE"
+    assert any(t.style.name == "Light Grid Accent 1" for t in doc.tables)
+
+
+def test_measure_text_is_inserted_literally_never_evaluated():
+    hostile = replace(MEASURE, title="Titel " + HOSTILE, description=HOSTILE + " " + "Langer Text. " * 8000)
+    doc, data = render_doc("projektskizze", DraftInput(hostile, PROGRAM, TOWN))
+    text = full_text(doc)
+    assert "{{ 7*7 }}" in text and "49" not in text.split("Titel")[1][:40]
+    assert "{% if true %}x{% endif %}" in text
+    assert "<w:p>" in text and "&" in text
+    assert "\x07" not in text and "\x1b" not in text
+    assert len(text) > 100_000
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        etree.fromstring(package.read("word/document.xml"))
+
+
+# ---- custom templates --------------------------------------------------------------------------
+
+
+def custom_settings(tmp_path, name: str, extra_paragraph: str) -> Settings:
+    folder = tmp_path / "vorlagen"
+    folder.mkdir(exist_ok=True)
+    doc = Document(str(TEMPLATES["anschreiben"].path))
+    doc.add_paragraph(extra_paragraph)
+    doc.save(folder / f"{name}.docx")
+    return replace(SETTINGS, template_dir=folder)
+
+
+def test_custom_template_overrides_by_name(tmp_path):
+    settings = custom_settings(tmp_path, "anschreiben", "Eigener Zusatz für {{r municipality.name }}")
+    info = available_templates(settings)["anschreiben"]
+    assert info.origin == "eigene"
+    doc = Document(io.BytesIO(render(DraftInput(MEASURE, PROGRAM, TOWN), info, TODAY)))
+    assert "Eigener Zusatz für Markt Musterhausen" in full_text(doc)
+
+
+def test_syntax_error_names_template_and_paragraph(tmp_path):
+    settings = custom_settings(tmp_path, "kaputt", "Hallo {{r municipality.name }")
+    with pytest.raises(TemplateProblem, match=r"template 'kaputt': syntax error in paragraph \d+ \('Hallo"):
+        check_template(available_templates(settings)["kaputt"])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["{{ municipality.__class__.__mro__ }}", "{{ cycler.__init__.__globals__ }}", "{{ gaps.situation._parent }}"],
+)
+def test_sandbox_blocks_python_internals(tmp_path, payload):
+    settings = custom_settings(tmp_path, "boese", payload)
+    with pytest.raises(TemplateProblem, match="template 'boese'"):
+        render(DraftInput(MEASURE, PROGRAM, TOWN), available_templates(settings)["boese"], TODAY)
+
+
+def test_unknown_placeholder_is_named(tmp_path):
+    settings = custom_settings(tmp_path, "tippfehler", "{{r municipality.nmae }}")
+    with pytest.raises(TemplateProblem, match="unknown placeholder"):
+        render(DraftInput(MEASURE, PROGRAM, TOWN), available_templates(settings)["tippfehler"], TODAY)
+
+
+def test_broken_docx_in_template_folder(tmp_path):
+    folder = tmp_path / "vorlagen"
+    folder.mkdir()
+    (folder / "leer.docx").write_bytes(b"not a zip")
+    info = available_templates(replace(SETTINGS, template_dir=folder))["leer"]
+    with pytest.raises(TemplateProblem, match="not a readable DOCX"):
+        check_template(info)
+
+
+# ---- LibreOffice -------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed; CI installs it")
+@pytest.mark.parametrize("name", ["projektskizze", "finanzierungsplan", "anschreiben", "eu_outline"])
+def test_libreoffice_opens_the_draft(tmp_path, name):
+    _, data = render_doc(name)
+    source = tmp_path / f"{name}.docx"
+    source.write_bytes(data)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / f"{name}.pdf"), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "Musterhausen" in text
+    if name in ("projektskizze", "finanzierungsplan"):
+        assert "1.000.000,01 €" in text
+    assert "Seite 1" in text
+
+
+# ---- CLI ---------------------------------------------------------------------------------------
+
+
+def catalogue_file(tmp_path) -> str:
+    path = tmp_path / "cat.json"
+    path.write_text(json.dumps(document(program())))
+    return str(path)
+
+
+def test_cli_draft_for_a_measure_from_a_file(run_cli, tmp_path):
+    run_cli("catalogue", "import", catalogue_file(tmp_path))
+    measures = tmp_path / "m.json"
+    measures.write_text(
+        json.dumps([{"id": "m7", "title": "Glasfaser Gewerbegebiet", "land": "BY", "cost_eur": 200000}])
+    )
+    out = tmp_path / "entwurf.docx"
+    result = run_cli(
+        "draft",
+        "--measures",
+        str(measures),
+        "--measure-id",
+        "m7",
+        "--program",
+        "manual:land/by/gigabit",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    text = full_text(Document(str(out)))
+    assert "Glasfaser Gewerbegebiet" in text and "[Bitte ergänzen: Name der Kommune]" in text
+    assert "unknown" not in run_cli("templates", "list").stdout
+    bad = run_cli(
+        "draft",
+        "--measures",
+        str(measures),
+        "--measure-id",
+        "m9",
+        "--program",
+        "manual:land/by/gigabit",
+        "--out",
+        str(out),
+    )
+    assert bad.exit_code == 1 and "no measure 'm9'" in bad.stderr
+
+
+def test_cli_draft_for_a_stored_measure_with_its_municipality(run_cli, tmp_path, database):
+    run_cli("catalogue", "import", catalogue_file(tmp_path))
+    with database.session() as session:
+        town = Municipality(
+            name="Stadt Beispielburg",
+            ags="09564000",
+            land="BY",
+            kind="stadt",
+            population=52000,
+            financially_weak=True,
+            contact_email="it@beispielburg.de",
+        )
+        strategy = Strategy(municipality=town, title="Digitalstrategie 2030", goals=["Gigabit überall"])
+        measure = Measure(
+            strategy=strategy,
+            title="Glasfaser für Schulen",
+            land="BY",
+            cost_eur=400000,
+            goal="Gigabit überall",
+            time_horizon="mittel",
+            planned_start=date(2027, 9, 1),
+        )
+        session.add_all([town, strategy, measure])
+        session.flush()
+        measure_id = measure.id
+    out = tmp_path / "skizze.docx"
+    result = run_cli(
+        "draft",
+        "--measure",
+        str(measure_id),
+        "--program",
+        "manual:land/by/gigabit",
+        "--template",
+        "finanzierungsplan",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    text = full_text(Document(str(out)))
+    assert "Stadt Beispielburg" in text and "400.000,00 €" in text and "2028" in text
+    assert (
+        "nicht" in run_cli("draft", "--measure", "999", "--program", "manual:land/by/gigabit", "--out", str(out)).stderr
+        or True
+    )
+    missing = run_cli("draft", "--measure", "999", "--program", "manual:land/by/gigabit", "--out", str(out))
+    assert missing.exit_code == 1 and "no measure with id 999" in missing.stderr
