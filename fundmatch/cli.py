@@ -735,6 +735,95 @@ def templates_list(ctx: CliContext, output_format: str) -> None:
         click.echo(f"{row['name']:20} {row['origin']:10} {row['description']}  [{status}]")
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@pass_context
+def serve(ctx: CliContext, host: str, port: int, threads: int) -> None:
+    """Start the web app with the production server waitress (loads the seed catalogue on first start).
+
+    On a fresh embedded database a first admin account is created and its password printed once.
+
+    \b
+    Example:
+      fundmatch serve --port 8000
+    """
+    import secrets
+
+    from waitress import serve as waitress_serve
+
+    from fundmatch import users
+    from fundmatch.web import create_app
+
+    with ctx.session() as session:
+        if catalogue.stats(session).total == 0:
+            result = catalogue.seed_catalogue(session)
+            click.echo(f"Katalog mit {result.new} kuratierten Programmen geladen.")
+        if users.count_users(session) == 0:
+            password = secrets.token_urlsafe(12)
+            users.create_user(session, "admin", password, "admin")
+            click.echo(f"Erster Zugang angelegt – Benutzer: admin  Passwort: {password}  (bitte ändern)")
+    app = create_app(ctx.settings)
+    click.echo(f"fundmatch läuft auf http://{host}:{port}/ (Strg+C beendet)")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="fundmatch")
+
+
+@cli.group("users")
+def users_group() -> None:
+    """Accounts of the web app and API tokens.
+
+    \b
+    Example:
+      fundmatch users create --username anna --password 'ein langes Passwort' --role consultant
+    """
+
+
+@users_group.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--role", type=click.Choice(["admin", "consultant"]), default="consultant", show_default=True)
+@pass_context
+def users_create(ctx: CliContext, username: str, password: str, role: str) -> None:
+    """Create a user (passwords are stored as scrypt hashes).
+
+    \b
+    Example:
+      fundmatch users create --username anna --password 'ein langes Passwort' --role admin
+    """
+    from fundmatch import users
+
+    with ctx.session() as session:
+        try:
+            users.create_user(session, username, password, role)
+        except users.UserError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Benutzer {username} ({role}) angelegt.")
+
+
+@users_group.command("token")
+@click.option("--username", required=True)
+@pass_context
+def users_token(ctx: CliContext, username: str) -> None:
+    """Issue a new API token for scripts (shown once; the previous token stops working).
+
+    \b
+    Example:
+      fundmatch users token --username anna
+    """
+    from sqlalchemy import select
+
+    from fundmatch import users
+    from fundmatch.models import User
+
+    with ctx.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        token = users.issue_api_token(session, user)
+    click.echo(token)
+
+
 def main() -> None:
     cli(prog_name="fundmatch")
 

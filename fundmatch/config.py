@@ -47,6 +47,8 @@ class Settings:
     source_urls: dict[str, str] = field(default_factory=dict)
     source_expected: dict[str, tuple[int, int]] = field(default_factory=dict)
     refresh_lock_stale_s: float = 900.0
+    secure_cookies: bool = False
+    behind_proxy: bool = False
 
     @property
     def is_embedded(self) -> bool:
@@ -91,4 +93,6 @@ def load_settings(database_url: str | None = None, data_dir: str | Path | None =
         secret_key=_env("SECRET_KEY"),
         source_urls=source_urls,
         source_expected=source_expected,
+        secure_cookies=_env("SECURE_COOKIES", "") in ("1", "true", "yes"),
+        behind_proxy=_env("BEHIND_PROXY", "") in ("1", "true", "yes"),
     )

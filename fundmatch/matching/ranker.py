@@ -460,6 +460,17 @@ class Matcher:
         total = sum(weights.values())
         return sum(weights[name] * np.clip(values, 0, 1) for name, values in components.items()) / total
 
+    def relevance(self, text: str) -> dict[str, float]:
+        """Text relevance of every program for a free search (no eligibility): key → score 0..1."""
+        query = self.prepare(MeasureSpec(id="search", title=text[:300], description=text, land="BY"))
+        components = self.components([query])
+        weights = {k: v for k, v in self.weights.components.items() if k in ("text", "chars", "concepts", "name")}
+        score = sum(w * np.clip(components[k][:, 0], 0, 1) for k, w in weights.items()) / sum(weights.values())
+        found = np.flatnonzero(
+            (components["text"][:, 0] > 0) | (components["concepts"][:, 0] > 0) | (components["name"][:, 0] > 0)
+        )
+        return {self.keys_[i]: float(score[i]) for i in found}
+
     # ---- ranking -------------------------------------------------------------------------------
     def rank(
         self, measure: MeasureSpec, top: int = 10, include_ineligible: bool = False, today: date | None = None

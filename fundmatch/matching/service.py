@@ -56,3 +56,8 @@ def match_measures(
     return MatchRun(
         catalogue_version=matcher.version_, results=list(zip(measures, ranked, strict=True)), warnings=warnings
     )
+
+
+def search_relevance(session: Session, settings: Settings, text: str) -> dict[str, float]:
+    """Catalogue search by meaning (stems, compounds, thesaurus): program key → relevance."""
+    return current_matcher(session, settings).relevance(text)

@@ -1,0 +1,121 @@
+"""The consultant's decisions on matches (relevant, not relevant, shortlisted) and what follows from them:
+upcoming deadlines, the ICS calendar of shortlisted deadlines, news that concern active measures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from fundmatch import catalogue, vocab
+from fundmatch.matching.eligibility import next_deadline
+from fundmatch.models import MatchDecision, Measure, Program, ProgramRevision, ScrapeRun, Strategy
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be recorded."""
+
+
+def record_decision(
+    session: Session, measure: Measure, program: Program, decision: str, note: str | None, who: str
+) -> MatchDecision:
+    """Set (or change) the verdict on one program for one measure."""
+    if decision not in vocab.MATCH_DECISION:
+        raise DecisionError(f"unknown decision {decision!r}; valid: {', '.join(vocab.MATCH_DECISION.codes)}")
+    existing = session.scalar(
+        select(MatchDecision).where(MatchDecision.measure_id == measure.id, MatchDecision.program_id == program.id)
+    )
+    if existing is None:
+        existing = MatchDecision(measure_id=measure.id, program_id=program.id)
+        session.add(existing)
+    existing.decision = decision
+    existing.note = (note or "").strip()[:5000] or None
+    existing.decided_by = who
+    existing.decided_at = datetime.now(UTC)
+    session.flush()
+    return existing
+
+
+def decisions_for(session: Session, measure_id: int) -> dict[str, MatchDecision]:
+    """Decisions of a measure by program key (SOURCE:SOURCE_ID)."""
+    rows = session.scalars(
+        select(MatchDecision).where(MatchDecision.measure_id == measure_id).options(selectinload(MatchDecision.program))
+    )
+    return {f"{d.program.source}:{d.program.source_id}": d for d in rows}
+
+
+@dataclass(frozen=True)
+class UpcomingDeadline:
+    day: date
+    kind: str
+    measure: Measure
+    program: Program
+
+
+def _deadlines(program: Program):
+    return catalogue.record_from_program(program).deadlines
+
+
+def upcoming_deadlines(
+    session: Session, today: date, days: int = 60, strategy_id: int | None = None
+) -> list[UpcomingDeadline]:
+    """Deadlines of shortlisted programs from today on, within ``days`` (all of them when days is None)."""
+    statement = (
+        select(MatchDecision)
+        .where(MatchDecision.decision == "shortlisted")
+        .options(selectinload(MatchDecision.program), selectinload(MatchDecision.measure))
+    )
+    if strategy_id is not None:
+        statement = statement.join(Measure).where(Measure.strategy_id == strategy_id)
+    found = []
+    for decision in session.scalars(statement):
+        for deadline in _deadlines(decision.program):
+            if deadline.date >= today and (days is None or deadline.date <= today + timedelta(days=days)):
+                found.append(UpcomingDeadline(deadline.date, deadline.kind, decision.measure, decision.program))
+    return sorted(found, key=lambda u: (u.day, u.measure.id, u.program.id))
+
+
+def calendar(session: Session, strategy: Strategy, today: date) -> bytes:
+    """An ICS feed of the shortlisted deadlines of a strategy's measures (all-day events)."""
+    cal = Calendar()
+    cal.add("prodid", "-//fundmatch//Fristen//DE")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"Förderfristen – {strategy.title}")
+    for item in upcoming_deadlines(session, today, days=None, strategy_id=strategy.id):
+        event = Event()
+        event.add("uid", f"fundmatch-{item.measure.id}-{item.program.id}-{item.day.isoformat()}-{item.kind}@fundmatch")
+        event.add("summary", f"{vocab.DEADLINE_KIND.label(item.kind)}: {item.program.title[:120]}")
+        event.add("description", f"Maßnahme: {item.measure.title}\nProgramm: {item.program.url}")
+        event.add("dtstart", item.day)
+        event.add("dtend", item.day + timedelta(days=1))
+        event.add("dtstamp", datetime.now(UTC))
+        event.add("url", item.program.url)
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+def news_since_last_refresh(session: Session) -> list[Program]:
+    """Programs that the newest run of each source added or changed."""
+    latest = (
+        select(ScrapeRun.source_id, func.max(ScrapeRun.id).label("run_id"))
+        .where(ScrapeRun.status.in_(("ok", "partial")))
+        .group_by(ScrapeRun.source_id)
+        .subquery()
+    )
+    runs = list(session.execute(select(ScrapeRun).join(latest, ScrapeRun.id == latest.c.run_id)).scalars())
+    programs: dict[int, Program] = {}
+    for run in runs:
+        changed = select(ProgramRevision.program_id).where(ProgramRevision.run_id == run.id)
+        statement = select(Program).where(
+            Program.source == run.source_id, (Program.first_seen >= run.started_at) | Program.id.in_(changed)
+        )
+        for program in session.scalars(statement):
+            programs[program.id] = program
+    return sorted(programs.values(), key=lambda p: p.title)
+
+
+def next_deadline_of(program: Program, today: date) -> date | None:
+    return next_deadline(_deadlines(program), today)

@@ -1,0 +1,71 @@
+"""Users of the web app and API: admins and consultants, slow password hashes, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from fundmatch.models import User
+
+ROLES = ("admin", "consultant")
+MIN_PASSWORD = 10
+# A hash to compare against when the user does not exist, so both paths take the same time.
+_DUMMY_HASH = generate_password_hash("fundmatch-dummy-password", method="scrypt")
+
+
+class UserError(ValueError):
+    """A user that cannot be created as asked."""
+
+
+def create_user(session: Session, username: str, password: str, role: str) -> User:
+    username = username.strip()
+    if not username or len(username) > 100:
+        raise UserError("username must have 1 to 100 characters")
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}; valid: {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"password must have at least {MIN_PASSWORD} characters")
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise UserError(f"user {username!r} exists already")
+    user = User(username=username, password_hash=generate_password_hash(password, method="scrypt"), role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user when the password fits; None otherwise (in the same time either way)."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(session: Session, user: User) -> str:
+    """A new API token for scripts (shown once; only its hash is stored; the old one stops working)."""
+    token = "fm_" + secrets.token_urlsafe(32)
+    user.api_token_hash = _token_hash(token)
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    if not token.startswith("fm_"):
+        return None
+    digest = _token_hash(token)
+    user = session.scalar(select(User).where(User.api_token_hash == digest))
+    return user if user is not None and hmac.compare_digest(user.api_token_hash, digest) else None
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count(User.id))) or 0

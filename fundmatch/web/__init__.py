@@ -1,0 +1,116 @@
+"""The web app for consultants. ``create_app`` is the only wiring point: config, database, blueprints.
+
+One SQLAlchemy session per request (opened on first use, committed when the request succeeds);
+pages, the JSON API and the CLI call the same services.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from fundmatch import db, vocab
+from fundmatch.config import Settings, load_settings
+from fundmatch.drafting.finance import euro
+from fundmatch.web import security
+
+MAX_UPLOAD_BYTES = 2_500_000
+
+
+def get_session():
+    """The request's database session."""
+    if "db_session" not in g:
+        from flask import current_app
+
+        database: db.Database = current_app.extensions["fundmatch.database"]
+        g.db_session = database.session_factory()
+    return g.db_session
+
+
+def _age(moment: datetime | None) -> str:
+    if moment is None:
+        return "unbekannt"
+    days = (datetime.now(UTC) - moment).days
+    if days <= 0:
+        return "heute"
+    return "gestern" if days == 1 else f"vor {days} Tagen"
+
+
+def create_app(settings: Settings | None = None, *, testing: bool = False) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    if settings.secret_key:
+        key = settings.secret_key
+    elif settings.is_embedded:
+        key = security.secret_key(settings.data_dir)
+    else:
+        raise RuntimeError("FUNDMATCH_SECRET_KEY must be set when fundmatch serves a server database")
+    app.config.update(
+        SECRET_KEY=key,
+        TESTING=testing,
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+    )
+    if settings.behind_proxy:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    database = db.Database(settings)
+    database.ensure_ready()
+    app.extensions["fundmatch.database"] = database
+    app.extensions["fundmatch.settings"] = settings
+
+    @app.teardown_appcontext
+    def close_session(error: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is None:
+            return
+        try:
+            if error is None and not getattr(g, "rollback", False):
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+
+    security.init_app(app, get_session)
+    app.jinja_env.filters.update(
+        de_date=lambda d: d.strftime("%d.%m.%Y") if isinstance(d, date) else "–",
+        euro=lambda v: euro(v) if v is not None else "–",
+        age=_age,
+        region=lambda c: vocab.REGION.labels.get(c, c),
+        topic=lambda c: vocab.TOPIC.labels.get(c, c),
+        applicant=lambda c: vocab.APPLICANT_TYPE.labels.get(c, c),
+        funding_type=lambda c: vocab.FUNDING_TYPE.labels.get(c, c),
+        status_label=lambda c: vocab.STATUS.labels.get(c, c),
+        handlungsfeld=lambda c: vocab.HANDLUNGSFELD.labels.get(c or "", c or "–"),
+        level_label=lambda c: vocab.LEVEL.labels.get(c, c),
+    )
+    app.jinja_env.globals["vocab"] = vocab
+    app.jinja_env.globals["laender"] = {land.code: land.name for land in vocab.LAENDER}
+
+    from fundmatch.web import api, auth, catalogue_views, dashboard, matches_views, municipalities_views, sources_views
+
+    for blueprint in (
+        auth.bp,
+        dashboard.bp,
+        catalogue_views.bp,
+        municipalities_views.bp,
+        matches_views.bp,
+        sources_views.bp,
+        api.bp,
+    ):
+        app.register_blueprint(blueprint)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        g.rollback = True
+        if request.path.startswith("/api/"):
+            return jsonify({"error": error.name, "message": error.description, "status": error.code}), error.code
+        return render_template("error.html", error=error), error.code
+
+    return app

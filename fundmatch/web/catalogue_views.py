@@ -1,0 +1,93 @@
+"""Katalog: search with facets, sorting and pages; a program page with history and attribution."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from fundmatch import catalogue
+from fundmatch.matching.ranker import MeasureTextError
+from fundmatch.matching.service import search_relevance
+from fundmatch.models import Program
+from fundmatch.scrapers import source_modules
+from fundmatch.web import get_session
+
+bp = Blueprint("catalogue", __name__, url_prefix="/katalog")
+PAGE_SIZE = 25
+FACETS = ("level", "land", "applicant_type", "funding_type", "topic", "status")
+
+
+def program_filter(args, **overrides) -> catalogue.ProgramFilter:
+    values = {name: args.get(name) or None for name in FACETS}
+    values.update(overrides)
+    return catalogue.ProgramFilter(**values)
+
+
+def search_page(session, settings, args) -> dict:
+    """The search as data: used by the page and by the JSON API."""
+    text = (args.get("q") or "").strip()[:500]
+    order = args.get("sort") or ("relevance" if text else "title")
+    if order not in ("relevance", "deadline", "title"):
+        raise ValueError(f"unknown sort {order!r}")
+    page = max(1, int(args.get("page") or 1)) if str(args.get("page") or "1").isdigit() else 1
+    if order == "relevance" and text:
+        try:
+            scores = search_relevance(session, settings, text)
+        except MeasureTextError:
+            scores = {}
+        _, allowed = catalogue.search_programs(session, program_filter(args, limit=None))
+        ranked = sorted(
+            (p for p in allowed if f"{p.source}:{p.source_id}" in scores),
+            key=lambda p: (-scores[f"{p.source}:{p.source_id}"], p.source, p.source_id),
+        )
+        total = len(ranked)
+        programs = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    else:
+        total, programs = catalogue.search_programs(
+            session,
+            program_filter(
+                args,
+                text=text or None,
+                order=order if order != "relevance" else "title",
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+            ),
+        )
+    return {
+        "q": text,
+        "sort": order,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "total": total,
+        "programs": programs,
+    }
+
+
+@bp.route("/")
+def search():
+    session = get_session()
+    try:
+        result = search_page(session, current_app.extensions["fundmatch.settings"], request.args)
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    template = "_catalogue_results.html" if request.headers.get("HX-Request") else "catalogue.html"
+    return render_template(template, **result, args=request.args)
+
+
+@bp.route("/<source>/<path:source_id>")
+def program(source: str, source_id: str):
+    found = catalogue.get_program(get_session(), source, source_id)
+    if found is None:
+        abort(404, description="Dieses Programm gibt es im Katalog nicht.")
+    record = catalogue.record_from_program(found)
+    module = source_modules().get(source)
+    attribution = module.SOURCE.attribution if module else "fundmatch-Katalog (kuratierte Einträge)"
+    return render_template("program.html", program=found, record=record, attribution=attribution)
+
+
+def program_by_key(key: str) -> Program:
+    source, _, source_id = key.partition(":")
+    found = get_session().scalar(select(Program).where(Program.source == source, Program.source_id == source_id))
+    if found is None:
+        abort(404, description=f"Programm {key} gibt es im Katalog nicht.")
+    return found

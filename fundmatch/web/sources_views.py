@@ -1,0 +1,73 @@
+"""Quellen: sources with their runs and warnings; admins start a refresh that runs in the background."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+
+from fundmatch import refresh, sources
+from fundmatch.web import get_session
+from fundmatch.web.security import role_required
+
+bp = Blueprint("sources", __name__, url_prefix="/quellen")
+
+
+@dataclass
+class RefreshJob:
+    """A refresh running in a thread of this process, with its log lines for the progress view."""
+
+    lines: list[str] = field(default_factory=list)
+    done: bool = False
+    error: str | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
+def _job() -> RefreshJob | None:
+    return current_app.extensions.get("fundmatch.refresh_job")
+
+
+def start_refresh(app) -> RefreshJob:
+    job = RefreshJob()
+    database = app.extensions["fundmatch.database"]
+    settings = app.extensions["fundmatch.settings"]
+
+    def work() -> None:
+        try:
+            refresh.refresh(database, settings, log=job.lines.append)
+        except (refresh.RefreshLocked, ValueError) as exc:
+            job.error = str(exc)
+        finally:
+            job.done = True
+
+    job.thread = threading.Thread(target=work, name="fundmatch-refresh", daemon=True)
+    app.extensions["fundmatch.refresh_job"] = job
+    job.thread.start()
+    return job
+
+
+@bp.route("/")
+def index():
+    return render_template("sources.html", sources=sources.overview(get_session(), runs=5), job=_job())
+
+
+@bp.route("/aktualisieren", methods=["POST"])
+@role_required("admin")
+def start():
+    job = _job()
+    if job is not None and job.running:
+        flash("Eine Aktualisierung läuft bereits.", "info")
+    else:
+        start_refresh(current_app._get_current_object())
+        flash("Aktualisierung gestartet.", "success")
+    return redirect(url_for("sources.index"))
+
+
+@bp.route("/status")
+def status():
+    return render_template("_refresh_status.html", job=_job())
