@@ -146,7 +146,9 @@ def catalogue_version(session: Session) -> str:
     """A stamp that changes whenever programs change: the matcher's index cache key."""
     state = session.get(CatalogueState, 1)
     count = session.scalar(select(func.count(Program.id)))
-    return f"v{state.version if state else 0}-n{count}"
+    if state is None:
+        return f"v0-n{count}"
+    return f"v{state.version}-n{count}-{state.changed_at:%Y%m%d%H%M%S%f}"
 
 
 def apply_records(

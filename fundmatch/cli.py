@@ -756,6 +756,8 @@ def serve(ctx: CliContext, host: str, port: int, threads: int) -> None:
     from fundmatch import users
     from fundmatch.web import create_app
 
+    if not ctx.settings.secret_key and not ctx.settings.is_embedded:
+        raise click.ClickException("FUNDMATCH_SECRET_KEY must be set when fundmatch serves a server database")
     with ctx.session() as session:
         if catalogue.stats(session).total == 0:
             result = catalogue.seed_catalogue(session)

@@ -31,8 +31,18 @@ class _Form:
         self.data = data
         self.errors: dict[str, str] = {}
 
+    def _raw(self, name: str, *types: type) -> object:
+        """The value if it has an accepted type (JSON may send anything); else an error and None."""
+        value = self.data.get(name)
+        if value is None or (
+            (isinstance(value, types) and not isinstance(value, bool)) or (bool in types and isinstance(value, bool))
+        ):
+            return value
+        self.errors[name] = "falscher Typ"
+        return None
+
     def text(self, name: str, *, required: bool = False, limit: int = 300) -> str | None:
-        value = str(self.data.get(name) or "").strip()
+        value = str(self._raw(name, str) or "").strip()
         if required and not value:
             self.errors[name] = "Pflichtfeld"
         elif len(value) > limit:
@@ -40,7 +50,7 @@ class _Form:
         return value or None
 
     def code(self, name: str, vocabulary: vocab.Vocabulary, *, default: str | None = None) -> str | None:
-        raw = str(self.data.get(name) or "").strip()
+        raw = str(self._raw(name, str) or "").strip()
         if not raw:
             return default
         code = vocabulary.lookup(raw)
@@ -49,7 +59,7 @@ class _Form:
         return code
 
     def number(self, name: str, *, integer: bool = False) -> float | None:
-        raw = str(self.data.get(name) or "").strip()
+        raw = str(self._raw(name, str, int, float) or "").strip()
         if not raw:
             return None
         cleaned = raw.replace("€", "").replace(" ", "")
@@ -66,7 +76,7 @@ class _Form:
         return value
 
     def day(self, name: str) -> date | None:
-        raw = str(self.data.get(name) or "").strip()
+        raw = str(self._raw(name, str) or "").strip()
         if not raw:
             return None
         match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", raw)
@@ -77,7 +87,7 @@ class _Form:
             return None
 
     def flag(self, name: str) -> bool:
-        return str(self.data.get(name) or "").lower() in ("1", "true", "on", "ja", "yes")
+        return str(self._raw(name, str, bool) or "").lower() in ("1", "true", "on", "ja", "yes")
 
     def done(self) -> None:
         if self.errors:
@@ -149,6 +159,9 @@ def save_strategy(
     form = _Form(data)
     title = form.text("title", required=True)
     fields = data.getlist("handlungsfelder") if hasattr(data, "getlist") else data.get("handlungsfelder") or []
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        form.errors["handlungsfelder"] = "Liste von Texten erwartet"
+        fields = []
     handlungsfelder = []
     for raw in fields:
         code = vocab.HANDLUNGSFELD.lookup(raw)

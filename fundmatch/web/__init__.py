@@ -30,6 +30,19 @@ def get_session():
     return g.db_session
 
 
+MAX_ID = 2**53
+
+
+def get_or_404(model, object_id: int, what: str = "Diesen Eintrag"):
+    """The row with this id, or a 404 (also for ids no database column can hold)."""
+    from flask import abort
+
+    found = get_session().get(model, object_id) if 0 < object_id < MAX_ID else None
+    if found is None:
+        abort(404, description=f"{what} gibt es nicht (mehr).")
+    return found
+
+
 def _age(moment: datetime | None) -> str:
     if moment is None:
         return "unbekannt"
@@ -110,7 +123,13 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     def http_error(error: HTTPException):
         g.rollback = True
         if request.path.startswith("/api/"):
-            return jsonify({"error": error.name, "message": error.description, "status": error.code}), error.code
-        return render_template("error.html", error=error), error.code
+            response = jsonify({"error": error.name, "message": error.description, "status": error.code})
+        else:
+            response = app.make_response(render_template("error.html", error=error))
+        response.status_code = error.code
+        for name, value in error.get_response().headers.items():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response
 
     return app

@@ -16,7 +16,7 @@ from fundmatch.interchange import InterchangeError, parse_measures
 from fundmatch.matching.ranker import MeasureTextError
 from fundmatch.matching.service import match_measures
 from fundmatch.models import Measure, Municipality, Strategy
-from fundmatch.web import get_session
+from fundmatch.web import get_or_404, get_session
 from fundmatch.web.catalogue_views import program_by_key, search_page
 from fundmatch.web.openapi import document as openapi_document
 from fundmatch.web.security import current_user
@@ -42,10 +42,7 @@ def _invalid(errors: dict[str, str]):
 
 
 def _get(model, object_id: int):
-    found = get_session().get(model, object_id)
-    if found is None:
-        abort(404, description=f"{model.__name__} {object_id} gibt es nicht.")
-    return found
+    return get_or_404(model, object_id, f"{model.__name__} {object_id}")
 
 
 def program_json(program) -> dict:
@@ -172,7 +169,10 @@ def _top() -> int:
 @bp.route("/measures/<int:measure_id>/matches")
 def measure_matches(measure_id: int):
     found = _get(Measure, measure_id)
-    include = request.args.get("include_ineligible", "false").lower() in ("1", "true", "yes")
+    raw = request.args.get("include_ineligible", "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        abort(400, description="include_ineligible muss true oder false sein")
+    include = raw in ("true", "1")
     try:
         run = match_measures(
             get_session(), _settings(), [municipalities.measure_spec(found)], top=_top(), include_ineligible=include

@@ -14,6 +14,8 @@ from fundmatch.web import get_session
 
 bp = Blueprint("catalogue", __name__, url_prefix="/katalog")
 PAGE_SIZE = 25
+MAX_QUERY = 500
+MAX_PAGE = 10_000
 FACETS = ("level", "land", "applicant_type", "funding_type", "topic", "status")
 
 
@@ -25,11 +27,16 @@ def program_filter(args, **overrides) -> catalogue.ProgramFilter:
 
 def search_page(session, settings, args) -> dict:
     """The search as data: used by the page and by the JSON API."""
-    text = (args.get("q") or "").strip()[:500]
+    text = (args.get("q") or "").strip()
+    if len(text) > MAX_QUERY:
+        raise ValueError(f"Suchtext hat mehr als {MAX_QUERY} Zeichen")
     order = args.get("sort") or ("relevance" if text else "title")
     if order not in ("relevance", "deadline", "title"):
         raise ValueError(f"unknown sort {order!r}")
-    page = max(1, int(args.get("page") or 1)) if str(args.get("page") or "1").isdigit() else 1
+    raw_page = str(args.get("page") or "1")
+    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+        raise ValueError(f"page muss eine Zahl von 1 bis {MAX_PAGE} sein")
+    page = int(raw_page)
     if order == "relevance" and text:
         try:
             scores = search_relevance(session, settings, text)

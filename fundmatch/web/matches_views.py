@@ -16,7 +16,7 @@ from fundmatch.matching import overview as overview_export
 from fundmatch.matching.ranker import MeasureTextError
 from fundmatch.matching.service import match_measures
 from fundmatch.models import Measure, Strategy
-from fundmatch.web import get_session
+from fundmatch.web import get_or_404, get_session
 from fundmatch.web.catalogue_views import program_by_key
 from fundmatch.web.security import current_user
 
@@ -44,10 +44,7 @@ def _settings():
 
 
 def _measure(measure_id: int) -> Measure:
-    measure = get_session().get(Measure, measure_id)
-    if measure is None:
-        abort(404, description="Diese Maßnahme gibt es nicht (mehr).")
-    return measure
+    return get_or_404(Measure, measure_id, "Diese Maßnahme")
 
 
 def ranked_matches(measure: Measure, args) -> tuple[list, list[str]]:
@@ -125,10 +122,7 @@ def draft(measure_id: int):
 
 
 def _strategy(strategy_id: int) -> Strategy:
-    strategy = get_session().get(Strategy, strategy_id)
-    if strategy is None:
-        abort(404, description="Diese Strategie gibt es nicht (mehr).")
-    return strategy
+    return get_or_404(Strategy, strategy_id, "Diese Strategie")
 
 
 def _overview_run(strategy: Strategy, top: int):

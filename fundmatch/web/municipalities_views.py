@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from fundmatch import measure_import, municipalities
 from fundmatch.models import Measure, Municipality, Strategy
-from fundmatch.web import get_session
+from fundmatch.web import get_or_404, get_session
 
 bp = Blueprint("municipalities", __name__)
-
-
-def _get(model, object_id: int):
-    found = get_session().get(model, object_id)
-    if found is None:
-        abort(404, description="Diesen Eintrag gibt es nicht (mehr).")
-    return found
 
 
 @bp.route("/kommunen", methods=["GET", "POST"])
@@ -39,7 +32,7 @@ def index():
 @bp.route("/kommunen/<int:municipality_id>", methods=["GET", "POST"])
 def municipality(municipality_id: int):
     session = get_session()
-    item = _get(Municipality, municipality_id)
+    item = get_or_404(Municipality, municipality_id)
     errors, strategy_errors = {}, {}
     if request.method == "POST":
         action = request.form.get("action")
@@ -57,7 +50,7 @@ def municipality(municipality_id: int):
             return redirect(url_for("municipalities.municipality", municipality_id=item.id))
         except municipalities.FormErrors as exc:
             session.rollback()
-            item = _get(Municipality, municipality_id)
+            item = get_or_404(Municipality, municipality_id)
             if action == "strategy":
                 strategy_errors = exc.errors
             else:
@@ -70,7 +63,7 @@ def municipality(municipality_id: int):
 @bp.route("/strategien/<int:strategy_id>", methods=["GET", "POST"])
 def strategy(strategy_id: int):
     session = get_session()
-    item = _get(Strategy, strategy_id)
+    item = get_or_404(Strategy, strategy_id)
     errors, measure_errors, import_errors, import_warnings = {}, {}, [], []
     if request.method == "POST":
         action = request.form.get("action")
@@ -102,7 +95,7 @@ def strategy(strategy_id: int):
                 return redirect(url_for("municipalities.strategy", strategy_id=item.id))
         except municipalities.FormErrors as exc:
             session.rollback()
-            item = _get(Strategy, strategy_id)
+            item = get_or_404(Strategy, strategy_id)
             measure_errors, errors = (exc.errors, {}) if action == "measure" else ({}, exc.errors)
         except measure_import.MeasureImportError as exc:
             import_errors = [str(exc)]
@@ -122,7 +115,7 @@ def strategy(strategy_id: int):
 @bp.route("/massnahmen/<int:measure_id>/bearbeiten", methods=["GET", "POST"])
 def measure(measure_id: int):
     session = get_session()
-    item = _get(Measure, measure_id)
+    item = get_or_404(Measure, measure_id)
     errors = {}
     if request.method == "POST":
         if request.form.get("action") == "delete":
@@ -134,7 +127,7 @@ def measure(measure_id: int):
             municipalities.save_measure(session, item.strategy, request.form, item)
         except municipalities.FormErrors as exc:
             session.rollback()
-            item = _get(Measure, measure_id)
+            item = get_or_404(Measure, measure_id)
             errors = exc.errors
         else:
             flash("Gespeichert.", "success")

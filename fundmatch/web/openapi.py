@@ -204,8 +204,8 @@ DOCX = {
 
 def document() -> dict:
     ref = {name: {"$ref": f"#/components/schemas/{name}"} for name in ("Program", "Municipality", "Measure", "Matches")}
-    facets = [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "string", "enum": codes}}
+    facets = [  # an empty value means "no filter", as in the page's form
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string", "enum": ["", *codes]}}
         for name, codes in (
             ("level", vocab.LEVEL.codes),
             ("land", [land.code for land in vocab.LAENDER]),

@@ -24,7 +24,7 @@ from fundmatch.users import user_for_token
 PUBLIC_ENDPOINTS = {"auth.login", "auth.health", "static"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 

@@ -1,0 +1,507 @@
+"""The web app through Flask's test client: every route, permissions, CSRF, escaping, uploads, API."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import replace
+
+import pytest
+from docx import Document
+from icalendar import Calendar
+from openpyxl import load_workbook
+
+from fundmatch import catalogue, users
+from fundmatch.measure_import import example_csv
+from fundmatch.scrapers.records import Deadline
+from fundmatch.web import create_app
+from tests.fixture_server import Reply
+from tests.test_catalogue import record
+
+PASSWORD = "ein-langes-passwort"
+HOSTILE = '<script>alert("x")</script>{{ 7*7 }}'
+
+
+@pytest.fixture
+def app(settings, database):
+    with database.session() as session:
+        catalogue.apply_records(
+            session,
+            [
+                record(
+                    "gigabit",
+                    title="Gigabitförderung Bayern",
+                    summary="Zuschüsse für den Glasfaserausbau in Gemeinden.",
+                    rolling=True,
+                    deadlines=[Deadline(__import__("datetime").date(2099, 3, 31))],
+                ),
+                record(
+                    "led",
+                    title="LED-Straßenbeleuchtung",
+                    summary="Außenbeleuchtung auf LED umrüsten.",
+                    regions=["DE"],
+                    level="bund",
+                    topics=["energieeffizienz_erneuerbare_energien"],
+                    keywords=["LED"],
+                ),
+                record("sachsen", title="Glasfaser Sachsen", regions=["SN"]),
+            ],
+        )
+        users.create_user(session, "admin", PASSWORD, "admin")
+        users.create_user(session, "berater", PASSWORD, "consultant")
+    app = create_app(replace(settings, secret_key="test-secret"), testing=True)
+    yield app
+
+
+def token_of(response) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+class Browser:
+    """A logged-in test client that sends the CSRF token like the pages do."""
+
+    def __init__(self, app, username: str):
+        self.client = app.test_client()
+        page = self.client.get("/login")
+        self.token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+        response = self.client.post(
+            "/login", data={"username": username, "password": PASSWORD, "csrf_token": self.token}
+        )
+        assert response.status_code == 302
+        self.token = token_of(self.client.get("/"))
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token)
+        return self.client.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def admin(app):
+    return Browser(app, "admin")
+
+
+@pytest.fixture
+def consultant(app):
+    return Browser(app, "berater")
+
+
+def make_measure(
+    browser, title="Glasfaser für das Gewerbegebiet", description="FTTH für 40 Betriebe."
+) -> tuple[int, int, int]:
+    town = browser.post(
+        "/kommunen", {"name": "Markt Musterhausen", "land": "BY", "ags": "09162000", "population": "8200"}
+    )
+    municipality_id = int(town.headers["Location"].rsplit("/", 1)[1])
+    strategy = browser.post(
+        f"/kommunen/{municipality_id}",
+        {
+            "action": "strategy",
+            "title": "Digitalstrategie 2030",
+            "handlungsfelder": ["infrastruktur"],
+            "goals": "Gigabit",
+        },
+    )
+    strategy_id = int(strategy.headers["Location"].rsplit("/", 1)[1])
+    measure = browser.post(
+        f"/strategien/{strategy_id}",
+        {
+            "action": "measure",
+            "title": title,
+            "description": description,
+            "handlungsfeld": "infrastruktur",
+            "cost_eur": "1.250.000",
+            "planned_start": "01.04.2027",
+            "time_horizon": "mittel",
+        },
+    )
+    return municipality_id, strategy_id, int(measure.headers["Location"].rsplit("/", 1)[1])
+
+
+# ---- access ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/katalog/", "/kommunen", "/quellen/", "/massnahmen/1", "/strategien/1/fristen.ics"]
+)
+def test_pages_need_a_login(app, url):
+    response = app.test_client().get(url)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_api_needs_a_token_or_login(app):
+    response = app.test_client().get("/api/v1/programs")
+    assert response.status_code == 401
+    assert response.get_json()["status"] == 401
+    assert app.test_client().get("/api/v1/programs", headers={"Authorization": "Bearer fm_wrong"}).status_code == 401
+
+
+def test_health_is_public(app):
+    assert app.test_client().get("/health").get_json() == {"status": "ok"}
+
+
+def test_wrong_password_and_rate_limit(app):
+    client = app.test_client()
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    for _ in range(5):
+        assert (
+            client.post("/login", data={"username": "admin", "password": "falsch", "csrf_token": token}).status_code
+            == 401
+        )
+    blocked = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
+    assert blocked.status_code == 429 and "Zu viele" in blocked.get_data(as_text=True)
+
+
+def test_login_rejects_a_foreign_next_url(app):
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    response = client.post(
+        "/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token, "next": "https://evil.example/"}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_login_without_csrf_token_is_refused(app):
+    response = app.test_client().post("/login", data={"username": "admin", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_forms_without_csrf_token_are_refused(admin):
+    response = admin.client.post("/kommunen", data={"name": "Ohne Token", "land": "BY"})
+    assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
+    assert "Ohne Token" not in admin.get("/kommunen").get_data(as_text=True)
+
+
+def test_htmx_requests_send_the_token_as_header(admin):
+    _, _, measure_id = make_measure(admin)
+    ok = admin.client.post(
+        f"/massnahmen/{measure_id}/entscheidung",
+        data={"program": "manual:gigabit", "decision": "shortlisted"},
+        headers={"X-CSRFToken": admin.token, "HX-Request": "true"},
+    )
+    assert ok.status_code == 200 and "vorgemerkt" in ok.get_data(as_text=True)
+    bad = admin.client.post(
+        f"/massnahmen/{measure_id}/entscheidung",
+        data={"program": "manual:gigabit", "decision": "shortlisted"},
+        headers={"X-CSRFToken": "nope"},
+    )
+    assert bad.status_code == 400
+
+
+def test_security_headers_and_cookie_flags(app, admin):
+    response = admin.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in csp.split(";") if part.strip())
+    assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'" and "unsafe-inline" not in directives["default-src"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    login = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
+    cookie = login.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_no_inline_script_or_style_in_pages(admin):
+    _, strategy_id, measure_id = make_measure(admin)
+    for url in ("/", "/katalog/", "/kommunen", f"/strategien/{strategy_id}", f"/massnahmen/{measure_id}", "/quellen/"):
+        html = admin.get(url).get_data(as_text=True)
+        assert "<script>" not in html and "style=" not in html and " on" + "click=" not in html, url
+
+
+def test_logout(admin):
+    assert admin.post("/logout").status_code == 302
+    assert admin.get("/").status_code == 302
+
+
+# ---- pages -------------------------------------------------------------------------------------
+
+
+def test_dashboard_shows_shortlisted_deadlines(admin):
+    _, _, measure_id = make_measure(admin)
+    admin.post(f"/massnahmen/{measure_id}/entscheidung", {"program": "manual:gigabit", "decision": "shortlisted"})
+    # a shortlisted deadline in 2099 is outside the 60 days, so the list stays empty but the page works
+    html = admin.get("/").get_data(as_text=True)
+    assert "Fristen der vorgemerkten Programme" in html and "Letzte Aktualisierung je Quelle" in html
+
+
+def test_catalogue_search_facets_sort_and_htmx_fragment(admin):
+    html = admin.get("/katalog/?q=Glasfaser&land=BY").get_data(as_text=True)
+    assert "Gigabitförderung Bayern" in html and "Glasfaser Sachsen" not in html
+    fragment = admin.get("/katalog/?level=bund&sort=title", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "LED-Straßenbeleuchtung" in fragment and "<html" not in fragment
+    assert admin.get("/katalog/?sort=zufall").status_code == 400
+
+
+def test_program_page_with_history_and_staleness(app, admin, database):
+    with database.session() as session:
+        catalogue.apply_records(session, [record("gigabit", title="Gigabitförderung Bayern 2.0", rolling=True)])
+    html = admin.get("/katalog/manual/gigabit").get_data(as_text=True)
+    assert "Gigabitförderung Bayern 2.0" in html
+    assert "zuletzt an der Quelle gesehen" in html
+    assert "<del>Gigabitförderung Bayern</del>" in html
+    assert admin.get("/katalog/manual/gibtsnicht").status_code == 404
+
+
+def test_municipality_strategy_measure_lifecycle(admin):
+    municipality_id, strategy_id, measure_id = make_measure(admin)
+    assert "Markt Musterhausen" in admin.get("/kommunen").get_data(as_text=True)
+    edited = admin.post(f"/massnahmen/{measure_id}/bearbeiten", {"title": "Glasfaser Nord", "cost_eur": "900000"})
+    assert edited.status_code == 302
+    assert "Glasfaser Nord" in admin.get(f"/strategien/{strategy_id}").get_data(as_text=True)
+    deleted = admin.post(f"/massnahmen/{measure_id}/bearbeiten", {"action": "delete"})
+    assert deleted.status_code == 302 and admin.get(f"/massnahmen/{measure_id}").status_code == 404
+    assert admin.post(f"/kommunen/{municipality_id}", {"action": "delete"}).status_code == 302
+    assert admin.get(f"/strategien/{strategy_id}").status_code == 404
+
+
+def test_form_errors_are_shown_and_nothing_saved(admin):
+    response = admin.post("/kommunen", {"name": "", "land": "BY", "ags": "05315000", "population": "viele"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Pflichtfeld" in html and "gehört zu Nordrhein-Westfalen" in html and "keine Zahl" in html
+    assert "<td><a" not in admin.get("/kommunen").get_data(as_text=True)
+
+
+def test_hostile_input_is_escaped_everywhere(admin):
+    _, strategy_id, measure_id = make_measure(admin, title=HOSTILE, description=HOSTILE + " Glasfaser")
+    for url in (
+        f"/strategien/{strategy_id}",
+        f"/massnahmen/{measure_id}",
+        f"/strategien/{strategy_id}/foerderuebersicht",
+    ):
+        html = admin.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html, url
+        assert "&lt;script&gt;alert" in html, url
+    assert "&lt;script&gt;" in admin.get("/katalog/?q=" + HOSTILE).get_data(as_text=True)
+
+
+def test_match_page_ranks_explains_and_filters(admin):
+    _, _, measure_id = make_measure(admin, description="Zuschüsse für den Ausbau mit FTTH für 40 Betriebe.")
+    html = admin.get(f"/massnahmen/{measure_id}").get_data(as_text=True)
+    assert "Gigabitförderung Bayern" in html and "Glasfaser Sachsen" not in html
+    assert "Fördergebiet: Bayern" in html and "<mark>" in html and "31.03.2099" in html
+    wide = admin.get(f"/massnahmen/{measure_id}?eignung=alle").get_data(as_text=True)
+    assert "Glasfaser Sachsen" in wide and "nicht förderfähig" in wide
+
+
+def test_decisions_and_draft_download(admin):
+    _, _, measure_id = make_measure(admin)
+    admin.post(
+        f"/massnahmen/{measure_id}/entscheidung",
+        {"program": "manual:gigabit", "decision": "shortlisted", "note": "passt"},
+    )
+    html = admin.get(f"/massnahmen/{measure_id}").get_data(as_text=True)
+    assert "vorgemerkt" in html and 'value="passt"' in html
+    bad = admin.post(f"/massnahmen/{measure_id}/entscheidung", {"program": "manual:gigabit", "decision": "vielleicht"})
+    assert bad.status_code == 400
+    draft = admin.get(f"/massnahmen/{measure_id}/entwurf?program=manual:gigabit&template=finanzierungsplan")
+    assert draft.status_code == 200
+    text = "\n".join(p.text for p in Document(io.BytesIO(draft.data)).paragraphs)
+    assert "Kosten- und Finanzierungsplan" in text
+    assert admin.get(f"/massnahmen/{measure_id}/entwurf?program=manual:gibtsnicht").status_code == 404
+
+
+def test_overview_xlsx_and_ics(admin):
+    _, strategy_id, measure_id = make_measure(admin)
+    admin.post(f"/massnahmen/{measure_id}/entscheidung", {"program": "manual:gigabit", "decision": "shortlisted"})
+    page = admin.get(f"/strategien/{strategy_id}/foerderuebersicht").get_data(as_text=True)
+    assert "Gigabitförderung Bayern" in page
+    sheet = load_workbook(io.BytesIO(admin.get(f"/strategien/{strategy_id}/foerderuebersicht.xlsx").data))[
+        "Förderübersicht"
+    ]
+    assert sheet.cell(2, 2).value == "Glasfaser für das Gewerbegebiet"
+    calendar = Calendar.from_ical(admin.get(f"/strategien/{strategy_id}/fristen.ics").data)
+    events = [c for c in calendar.walk() if c.name == "VEVENT"]
+    assert len(events) == 1 and str(events[0]["dtstart"].dt) == "2099-03-31"
+
+
+def test_measure_import_shows_row_errors_before_saving(admin):
+    _, strategy_id, _ = make_measure(admin)
+    bad = "Titel;Kosten\nApp;zwölf\n;100\n".encode()
+    response = admin.post(
+        f"/strategien/{strategy_id}",
+        {"action": "import", "file": (io.BytesIO(bad), "liste.csv")},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Nichts importiert" in html and "zwölf" in html
+    assert html.count("<tr><td><a") == 1
+    good = admin.post(
+        f"/strategien/{strategy_id}",
+        {"action": "import", "file": (io.BytesIO(example_csv().encode()), "liste.csv")},
+        content_type="multipart/form-data",
+    )
+    assert good.status_code == 302
+    assert admin.get(f"/strategien/{strategy_id}").get_data(as_text=True).count("<tr><td><a") == 4
+
+
+def test_upload_type_and_size_are_checked(admin):
+    _, strategy_id, _ = make_measure(admin)
+    pdf = admin.post(
+        f"/strategien/{strategy_id}",
+        {"action": "import", "file": (io.BytesIO(b"%PDF-1.7 ..."), "liste.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert pdf.status_code == 422
+    huge = admin.post(
+        f"/strategien/{strategy_id}",
+        {"action": "import", "file": (io.BytesIO(b"x" * 3_000_000), "liste.csv")},
+        content_type="multipart/form-data",
+    )
+    assert huge.status_code == 413
+
+
+def test_example_files(admin):
+    assert admin.get("/massnahmen/beispiel.csv").get_data(as_text=True).startswith("\ufeff")
+    workbook = load_workbook(io.BytesIO(admin.get("/massnahmen/beispiel.xlsx").data))
+    assert workbook.active.cell(1, 1).value
+
+
+def test_only_admins_start_a_refresh(admin, consultant, app, monkeypatch):
+    from fundmatch.web import sources_views
+
+    started = []
+    monkeypatch.setattr(sources_views, "start_refresh", lambda application: started.append(application))
+    assert consultant.post("/quellen/aktualisieren").status_code == 403
+    assert admin.post("/quellen/aktualisieren").status_code == 302
+    assert len(started) == 1
+    assert "Jetzt aktualisieren" not in consultant.get("/quellen/").get_data(as_text=True)
+
+
+def test_refresh_job_reports_progress(app, admin, fixture_server):
+    from fundmatch.web.sources_views import start_refresh
+    from tests.test_refresh import EU_PATH, EXPORT_PATH, eu_page, export_zip, zip_reply
+
+    fixture_server.plan("/robots.txt", Reply(b"User-agent: *\n", content_type="text/plain"))
+    fixture_server.plan("/" + EXPORT_PATH, zip_reply(export_zip()))
+    fixture_server.plan(EU_PATH, eu_page(1), eu_page(2))
+    app.extensions["fundmatch.settings"] = replace(
+        app.extensions["fundmatch.settings"],
+        source_urls={"foerderdatenbank": fixture_server.url, "eu_funding_tenders": fixture_server.url + EU_PATH},
+        source_expected={"foerderdatenbank": (3, 50), "eu_funding_tenders": (2, 50)},
+        http_min_delay_s=0,
+    )
+    job = start_refresh(app)
+    job.thread.join(timeout=60)
+    assert job.done and job.error is None
+    status = admin.get("/quellen/status").get_data(as_text=True)
+    assert "Aktualisierung abgeschlossen" in status and "[foerderdatenbank] ok: 6 new" in status
+    page = admin.get("/quellen/").get_data(as_text=True)
+    assert "EU Funding &amp; Tenders Portal" in page and "badge ok" in page
+
+
+# ---- API ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(app, database):
+    with database.session() as session:
+        from sqlalchemy import select
+
+        from fundmatch.models import User
+
+        token = users.issue_api_token(session, session.scalar(select(User).where(User.username == "berater")))
+    client = app.test_client()
+
+    def call(method: str, url: str, **kwargs):
+        return client.open(url, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+    return call
+
+
+def test_api_programs_search_and_detail(api):
+    data = api("GET", "/api/v1/programs?q=Glasfaser&land=BY").get_json()
+    assert data["total"] == 1 and data["programs"][0]["key"] == "manual:gigabit"
+    detail = api("GET", "/api/v1/programs/manual/gigabit").get_json()
+    assert detail["program"]["title"] == "Gigabitförderung Bayern" and detail["history"] == []
+    assert api("GET", "/api/v1/programs?sort=zufall").status_code == 400
+
+
+def test_api_municipality_measure_matches_decisions_draft(api):
+    created = api("POST", "/api/v1/municipalities", json={"name": "Stadt Beispiel", "land": "BY"})
+    assert created.status_code == 201
+    municipality_id = created.get_json()["id"]
+    strategy = api(
+        "POST", f"/api/v1/municipalities/{municipality_id}/strategies", json={"title": "Strategie"}
+    ).get_json()
+    measure = api(
+        "POST",
+        f"/api/v1/strategies/{strategy['id']}/measures",
+        json={"title": "Glasfaser im Gewerbegebiet", "cost_eur": "500000"},
+    )
+    assert measure.status_code == 201
+    measure_id = measure.get_json()["id"]
+    matches = api("GET", f"/api/v1/measures/{measure_id}/matches?top=5").get_json()
+    assert matches["format"] == "fundmatch-matches" and matches["results"][0]["matches"][0]["source_id"] == "gigabit"
+    decided = api(
+        "POST",
+        f"/api/v1/measures/{measure_id}/decisions",
+        json={"program": "manual:gigabit", "decision": "shortlisted"},
+    )
+    assert decided.status_code == 201 and decided.get_json()["decisions"][0]["decision"] == "shortlisted"
+    draft = api("GET", f"/api/v1/measures/{measure_id}/draft?program=manual:gigabit")
+    assert draft.status_code == 200 and draft.data[:2] == b"PK"
+
+
+def test_api_validation_errors(api):
+    invalid = api("POST", "/api/v1/municipalities", json={"name": "", "land": "XX"})
+    assert invalid.status_code == 422 and set(invalid.get_json()["errors"]) == {"name", "land"}
+    assert api("POST", "/api/v1/municipalities", data="kein json").status_code == 400
+    assert api("GET", "/api/v1/measures/999").status_code == 404
+    assert api("POST", "/api/v1/match", json={"format": "x"}).status_code == 422
+
+
+def test_api_match_free_measures(api):
+    body = {"format": "fundmatch-measures", "version": 1, "measures": [{"id": "a", "title": "Glasfaser", "land": "BY"}]}
+    data = api("POST", "/api/v1/match?top=3", json=body).get_json()
+    assert data["results"][0]["measure_id"] == "a" and len(data["results"][0]["matches"]) <= 3
+
+
+def test_api_with_session_needs_csrf_for_writes(admin):
+    assert admin.client.post("/api/v1/municipalities", json={"name": "X", "land": "BY"}).status_code == 400
+    ok = admin.client.post(
+        "/api/v1/municipalities", json={"name": "X", "land": "BY"}, headers={"X-CSRFToken": admin.token}
+    )
+    assert ok.status_code == 201
+
+
+def test_openapi_document(api):
+    document = api("GET", "/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    assert "/api/v1/measures/{measure_id}/matches" in document["paths"]
+    json.dumps(document)
+
+
+def test_serve_loads_the_catalogue_and_prints_first_credentials(run_cli, monkeypatch, settings):
+    import waitress
+
+    if not settings.is_embedded:
+        refused = run_cli("serve")
+        assert refused.exit_code == 1 and "FUNDMATCH_SECRET_KEY must be set" in refused.stderr
+        monkeypatch.setenv("FUNDMATCH_SECRET_KEY", "team-secret")
+    served = []
+    monkeypatch.setattr(waitress, "serve", lambda app, **options: served.append(options))
+    result = run_cli("serve", "--port", "8123")
+    assert result.exit_code == 0, result.output
+    assert "Katalog mit 156 kuratierten Programmen geladen" in result.stdout
+    assert re.search(r"Benutzer: admin  Passwort: \S{12,}", result.stdout)
+    assert served == [{"host": "127.0.0.1", "port": 8123, "threads": 8, "ident": "fundmatch"}]
+    again = run_cli("serve", "--port", "8123")
+    assert "Passwort" not in again.stdout
+
+
+def test_users_commands(run_cli):
+    short = run_cli("users", "create", "--username", "kim", "--password", "kurz")
+    assert short.exit_code == 1 and "at least 10 characters" in short.stderr
+    assert run_cli("users", "create", "--username", "kim", "--password", PASSWORD, "--role", "admin").exit_code == 0
+    assert "exists already" in run_cli("users", "create", "--username", "kim", "--password", PASSWORD).stderr
+    token = run_cli("users", "token", "--username", "kim").stdout.strip()
+    assert token.startswith("fm_") and len(token) > 30
+    assert "no user 'nobody'" in run_cli("users", "token", "--username", "nobody").stderr
