@@ -13,6 +13,7 @@ from datetime import date, datetime
 from importlib import resources
 
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from fundmatch import vocab
@@ -127,8 +128,11 @@ def ensure_source(session: Session, source_id: str) -> Source:
             source = Source(id=source_id, title="Kuratierte und importierte Einträge", publisher="fundmatch")
         else:
             raise ValueError(f"unknown source {source_id!r}")
-        session.add(source)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(source)
+        except IntegrityError:  # another process created it at the same moment
+            source = session.get(Source, source_id, populate_existing=True)
     return source
 
 
@@ -336,6 +340,18 @@ def parse_program_key(key: str) -> tuple[str, str]:
     if not sep or not source or not source_id:
         raise ValueError(f"program key must look like SOURCE:SOURCE_ID, got {key!r}")
     return source, source_id
+
+
+def matching_ids(session: Session, query: ProgramFilter) -> dict[str, int]:
+    """Program key → id for every program a filter admits (light: no program is loaded)."""
+    statement = select(Program.id, Program.source, Program.source_id).where(*filter_conditions(query))
+    return {f"{source}:{source_id}": program_id for program_id, source, source_id in session.execute(statement)}
+
+
+def programs_by_ids(session: Session, ids: Sequence[int]) -> list[Program]:
+    """Programs in the order of ``ids``."""
+    found = {p.id: p for p in session.scalars(select(Program).where(Program.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def all_records(session: Session, query: ProgramFilter | None = None) -> list[ProgramRecord]:

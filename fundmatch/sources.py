@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from fundmatch import catalogue
 from fundmatch.models import Program, ScrapeRun, Source
 from fundmatch.scrapers import source_modules
 
@@ -29,12 +28,18 @@ def run_summary(run: ScrapeRun) -> dict:
 
 
 def overview(session: Session, runs: int = 3) -> list[dict]:
-    """Every registered source (and any other that holds programs) with its newest runs first."""
-    for source_id in source_modules():
-        catalogue.ensure_source(session, source_id)
+    """Every registered source (and any other that holds programs) with its newest runs first.
+
+    Reads only: a source that never ran is described from its module's metadata.
+    """
     counts = dict(session.execute(select(Program.source, func.count()).group_by(Program.source)).all())
+    stored = {source.id: source for source in session.scalars(select(Source))}
+    for source_id, module in source_modules().items():
+        if source_id not in stored:
+            info = module.SOURCE
+            stored[source_id] = Source(id=source_id, title=info.title, publisher=info.publisher, url=info.url)
     result = []
-    for source in session.scalars(select(Source).order_by(Source.id)):
+    for source in sorted(stored.values(), key=lambda s: s.id):
         latest = list(
             session.scalars(
                 select(ScrapeRun)

@@ -148,6 +148,16 @@ def test_filters(session):
     assert keys(text="GIGABIT nrw") == ["nw"]
 
 
+def test_matching_ids_and_programs_by_ids_keep_the_callers_order(session):
+    catalogue.apply_records(
+        session, [record("by"), record("nw", regions=["NW"]), record("bund", level="bund", regions=["DE"])], seen_at=T0
+    )
+    admitted = catalogue.matching_ids(session, catalogue.ProgramFilter(land="NW"))
+    assert sorted(admitted) == ["manual:bund", "manual:nw"]
+    ordered = catalogue.programs_by_ids(session, [admitted["manual:nw"], 999_999, admitted["manual:bund"]])
+    assert [p.source_id for p in ordered] == ["nw", "bund"]
+
+
 def test_filter_rejects_unknown_codes(session):
     import pytest
 

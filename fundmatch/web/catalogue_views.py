@@ -42,13 +42,11 @@ def search_page(session, settings, args) -> dict:
             scores = search_relevance(session, settings, text)
         except MeasureTextError:
             scores = {}
-        _, allowed = catalogue.search_programs(session, program_filter(args, limit=None))
-        ranked = sorted(
-            (p for p in allowed if f"{p.source}:{p.source_id}" in scores),
-            key=lambda p: (-scores[f"{p.source}:{p.source_id}"], p.source, p.source_id),
-        )
+        allowed = catalogue.matching_ids(session, program_filter(args))
+        ranked = sorted((key for key in allowed if key in scores), key=lambda key: (-scores[key], key))
         total = len(ranked)
-        programs = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        page_keys = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        programs = catalogue.programs_by_ids(session, [allowed[key] for key in page_keys])
     else:
         total, programs = catalogue.search_programs(
             session,
