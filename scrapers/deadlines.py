@@ -36,6 +36,16 @@ _CUE = re.compile(
 )
 
 
+def iso_day(value: str | None) -> date | None:
+    """The day of an ISO date or timestamp ("2027-03-31T17:00:00+0200"); None when absent or garbled."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
 def find_deadlines(text: str | None) -> list[Deadline]:
     """Dated deadlines found in a text; a sketch deadline when the cue speaks of Projektskizzen."""
     found: list[Deadline] = []

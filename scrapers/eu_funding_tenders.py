@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fundmatch.scrapers.base import Harvest, ParseError, SourceConfig, SourceInfo, Warnings
+from fundmatch.scrapers.deadlines import iso_day
 from fundmatch.scrapers.html import cap, clean_text, html_to_text
 from fundmatch.scrapers.http import Fetcher, FetchError
 from fundmatch.scrapers.records import Deadline, ProgramRecord
@@ -104,15 +105,6 @@ def derive_status(start: date | None, deadlines: Iterable[Deadline], today: date
     return "open" if any(d >= today for d in entry) else "closed"
 
 
-def _day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
 def _deadline_kinds(days: list[date], model: str) -> list[Deadline]:
     days = sorted(set(days))
     if len(days) == 1:
@@ -187,9 +179,9 @@ def record_from_result(result: dict, today: date, warnings: Warnings) -> Program
     title = clean_text(_first(metadata, "title") or result.get("summary"))
     if not title:
         raise ParseError(SOURCE.id, where, f"topic {identifier} has no title")
-    days = [d for d in (_day(v) for v in metadata.get("deadlineDate") or []) if d]
+    days = [d for d in (iso_day(v) for v in metadata.get("deadlineDate") or []) if d]
     deadlines = _deadline_kinds(days, _first(metadata, "deadlineModel") or "")
-    start = _day(_first(metadata, "startDate"))
+    start = iso_day(_first(metadata, "startDate"))
     framework, topics = _topics(
         _first(metadata, "frameworkProgramme"),
         "DigitalAgenda" in (metadata.get("crossCuttingPriorities") or []),
@@ -235,7 +227,7 @@ def record_from_result(result: dict, today: date, warnings: Warnings) -> Program
         status=derive_status(start, deadlines, today),
         legal_basis=legal,
         keywords=[k for k in metadata.get("keywords") or [] if k != identifier][:20],
-        source_updated=_day(_first(metadata, "es_SortDate") or _first(metadata, "esDA_IngestDate")),
+        source_updated=iso_day(_first(metadata, "es_SortDate") or _first(metadata, "esDA_IngestDate")),
     )
 
 

@@ -5,19 +5,16 @@ Same services as the pages; the OpenAPI 3 document is at /api/v1/openapi.json.
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, current_app, jsonify, request, send_file
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from fundmatch import catalogue, municipalities, shortlist
-from fundmatch.drafting import service as drafts
-from fundmatch.drafting.render import TemplateProblem
 from fundmatch.interchange import InterchangeError, parse_measures
 from fundmatch.matching.ranker import MeasureTextError
 from fundmatch.matching.service import match_measures
 from fundmatch.models import Measure, Municipality, Strategy
 from fundmatch.web import get_or_404, get_session
 from fundmatch.web.catalogue_views import program_by_key, search_page
+from fundmatch.web.matches_views import send_draft
 from fundmatch.web.openapi import document as openapi_document
 from fundmatch.web.security import current_user
 
@@ -229,21 +226,7 @@ def draft(measure_id: int):
     key = request.args.get("program", "")
     if not key:
         abort(400, description="program=SOURCE:SOURCE_ID fehlt")
-    program_by_key(key)
-    try:
-        name, data = drafts.make_draft(
-            drafts.input_for_stored_measure(get_session(), measure_id, key),
-            _settings(),
-            request.args.get("template") or None,
-        )
-    except (drafts.DraftError, TemplateProblem) as exc:
-        abort(400, description=str(exc))
-    return send_file(
-        io.BytesIO(data),
-        as_attachment=True,
-        download_name=name,
-        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    )
+    return send_draft(measure_id, key, request.args.get("template") or None)
 
 
 @bp.route("/sources")

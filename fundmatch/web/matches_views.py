@@ -106,11 +106,15 @@ def decide(measure_id: int):
 @bp.route("/massnahmen/<int:measure_id>/entwurf")
 def draft(measure_id: int):
     measure = _measure(measure_id)
-    key = request.args.get("program", "")
+    return send_draft(measure.id, request.args.get("program", ""), request.args.get("template") or None)
+
+
+def send_draft(measure_id: int, key: str, template: str | None) -> Response:
+    """The DOCX download for page and API alike; 404 for an unknown program, 400 for a draft that fails."""
     program_by_key(key)
     try:
-        data_input = drafts.input_for_stored_measure(get_session(), measure.id, key)
-        name, data = drafts.make_draft(data_input, _settings(), request.args.get("template") or None)
+        data_input = drafts.input_for_stored_measure(get_session(), measure_id, key)
+        name, data = drafts.make_draft(data_input, _settings(), template)
     except (drafts.DraftError, TemplateProblem) as exc:
         abort(400, description=str(exc))
     return send_file(

@@ -12,13 +12,13 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from lxml import etree
 
 from fundmatch import vocab
 from fundmatch.scrapers.base import ParseError, Warnings
+from fundmatch.scrapers.deadlines import iso_day
 from fundmatch.scrapers.foerderdatenbank.labels import MappedLabels, map_labels, status_from_note
 from fundmatch.scrapers.foerderdatenbank.source import SOURCE, level_from_id, program_url, regions_from_id
 from fundmatch.scrapers.html import cap, clean_text, html_to_text, strip_control
@@ -234,15 +234,6 @@ def _description(document: Document) -> str | None:
     return "\n\n".join(parts) or None
 
 
-def _issue_date(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
 def program_from_document(document: Document, source: ExportSource, member: str) -> ProgramRecord:
     """Map one program document to a record; mandatory fields raise :class:`ParseError`.
 
@@ -322,7 +313,7 @@ def program_from_document(document: Document, source: ExportSource, member: str)
         contact=contact,
         links=list(dict.fromkeys(links)),
         keywords=document.values.get("keywords", "").split(),
-        source_updated=_issue_date(document.values.get("dateOfIssue")),
+        source_updated=iso_day(document.values.get("dateOfIssue")),
     )
 
 
