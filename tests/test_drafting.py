@@ -222,6 +222,13 @@ def test_finance_table_sums_are_exact():
     assert rows[-1][1:] == ["1.000.000,01 €", "900.000,01 €", "100.000,00 €"]
 
 
+def test_cost_table_columns_are_wide_enough_for_their_labels():
+    doc, _ = render_doc("finanzierungsplan")
+    costs = next(t for t in doc.tables if t.rows[0].cells[0].text == "Kostenart")
+    grid = [column.width.cm for column in costs.columns]
+    assert grid[0] > grid[2] and abs(sum(grid) - 16.0) < 0.1  # "Gesamtausgaben" on one line; text width of A4
+
+
 def test_missing_municipality_becomes_placeholders():
     doc, _ = render_doc("anschreiben", DraftInput(MEASURE, PROGRAM, None))
     text = full_text(doc)

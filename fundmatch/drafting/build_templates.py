@@ -172,10 +172,21 @@ def facts_table(document, rows: list[tuple[str, str]]) -> None:
     document.add_paragraph()
 
 
-def loop_table(document, header: list[str], loop: str, cells: list[str], total: list[str] | None = None) -> None:
-    """A table whose body rows repeat ``{%tr for … %}`` over a list of the context."""
+def loop_table(
+    document,
+    header: list[str],
+    loop: str,
+    cells: list[str],
+    total: list[str] | None = None,
+    widths_cm: list[float] | None = None,
+) -> None:
+    """A table whose body rows repeat ``{%tr for … %}`` over a list of the context.
+
+    ``widths_cm`` keeps labels such as "Gesamtausgaben" from breaking mid-word in narrow columns.
+    """
     table = document.add_table(rows=1, cols=len(header))
     table.style = document.styles[TABLE_STYLE]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.text = text
     table.add_row().cells[0].text = f"{{%tr for row in {loop} %}}"
@@ -188,6 +199,13 @@ def loop_table(document, header: list[str], loop: str, cells: list[str], total: 
             cell.text = text
             for run in cell.paragraphs[0].runs:
                 run.bold = True
+    if widths_cm:
+        table.autofit = False
+        for column, width in zip(table.columns, widths_cm, strict=True):
+            column.width = Cm(width)  # the grid, which LibreOffice follows
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths_cm, strict=False):
+                cell.width = Cm(width)
     document.add_paragraph()
 
 
@@ -334,6 +352,7 @@ def finanzierungsplan():
         "finance.cost_items",
         ["{{r row.category }}", "{{r row.description }}", "{{r row.total }}", "{{r row.eligible }}"],
         ["Summe", "", "{{r finance.total }}", "{{r finance.eligible }}"],
+        widths_cm=[4.4, 5.2, 3.2, 3.2],
     )
     heading(document, "Finanzierung")
     finance_block(document)
