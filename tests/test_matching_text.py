@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from fundmatch.matching.text import STOP_WORDS, CompoundSplitter, analyse, content_words, fold, plain, stem
+from fundmatch.matching.text import (
+    STOP_WORDS,
+    CompoundSplitter,
+    analyse,
+    complete_truncations,
+    content_words,
+    fold,
+    plain,
+    stem,
+)
 from fundmatch.matching.thesaurus import Thesaurus, ThesaurusError
 
 THESAURUS = Thesaurus.load()
@@ -56,6 +65,34 @@ def test_short_and_unknown_words_stay_whole():
     assert SPLITTER.split("xyzabcdefgh") == ()
 
 
+def test_head_of_a_compound_also_when_its_first_part_is_unknown():
+    assert SPLITTER.head("breitbandausbau") == "ausbau"
+    assert SPLITTER.head("zzfoerderung") == "foerderung"
+    assert SPLITTER.head("rathaus") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "completed"),
+    [
+        ("Gewerbe- und Breitbandausbau", "gewerbeausbau und Breitbandausbau"),
+        ("Schul-, Gewerbe- oder Breitbandausbau", "schulausbau, gewerbeausbau oder Breitbandausbau"),
+        ("Breitband- bzw. Glasfaserausbau", "breitbandausbau bzw. Glasfaserausbau"),
+        ("Baden-Württemberg und Bayern", "Baden-Württemberg und Bayern"),  # a hyphen inside a word is no gap
+        ("Rathaus- und Xyzqwv", "Rathaus- und Xyzqwv"),  # nothing to complete with: unchanged
+    ],
+)
+def test_truncated_words_are_completed_from_the_closing_compound(text, completed):
+    assert complete_truncations(text, SPLITTER) == completed
+
+
+def test_truncated_word_meets_the_whole_compound():
+    assert stem("gewerbeausbau") in analyse("Förderung für Gewerbe- und Breitbandausbau", SPLITTER)
+    assert "radverkehr" in concepts("verkehrswichtige Anlagen für den Rad- und Fußverkehr")
+    assert (
+        THESAURUS.mentions("verkehrswichtige Anlagen für den Rad- und Fußverkehr") == []
+    )  # no splitter, no gap filled
+
+
 def test_breitbandausbau_meets_breitband():
     assert stem("breitband") in analyse("Breitbandausbau im Landkreis", SPLITTER)
 
@@ -83,6 +120,7 @@ def test_markup_and_control_characters_become_plain_text():
         ("Attraktiver ÖPNV für die Dörfer", "oepnv"),
         ("Neuer Radweg zwischen den Ortsteilen", "radverkehr"),
         ("LED-Straßenbeleuchtung in allen Straßen", "strassenbeleuchtung"),
+        ("Themenoffene Förderung von neuen Versorgungsformen", "gesundheit"),
     ],
 )
 def test_thesaurus_finds_concepts_by_synonym_abbreviation_and_compound(text, concept):

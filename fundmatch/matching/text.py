@@ -95,6 +95,16 @@ class CompoundSplitter:
             self._memo[word] = self._split(word)
         return self._memo[word]
 
+    def head(self, word: str) -> str | None:
+        """The last part of a compound ("fussverkehr" → "verkehr"), also where its first part is unknown."""
+        parts = self.split(word)
+        if parts:
+            return parts[-1]
+        for cut in range(2, len(word) - MIN_PART + 1):
+            if word[cut:] in self.lexicon:
+                return word[cut:]
+        return None
+
     def _split(self, word: str) -> tuple[str, ...]:
         if len(word) < 2 * MIN_PART:
             return ()
@@ -121,8 +131,30 @@ class CompoundSplitter:
         return best
 
 
+# "Rad- und Fußverkehr", "Straßen-, Wege- und Brückenbau": truncated words before a conjunction
+_TRUNCATED = re.compile(
+    r"\b(\w+)-(?=(?:\s*,\s*\w+-)*\s*(?:,|und/oder|und|oder|bzw\.|sowie)\s+(\w+))",
+)
+
+
+def complete_truncations(text: str, splitter: CompoundSplitter) -> str:
+    """Fill in the Ergänzungsstrich: "Rad- und Fußverkehr" → "radverkehr und Fußverkehr".
+
+    The missing part is the head of the compound that closes the list, so "Rad-" meets "Radverkehr"
+    and "Radweg" as a whole word would. Text without such lists comes back unchanged.
+    """
+
+    def complete(match: re.Match) -> str:
+        head = splitter.head(fold(match[2]))
+        return fold(match[1]) + head if head else match[0]
+
+    return _TRUNCATED.sub(complete, text)
+
+
 def analyse(text: str, splitter: CompoundSplitter | None = None) -> list[str]:
     """The index's tokens for a text: stems of content words plus stems of their compound parts."""
+    if splitter is not None:
+        text = complete_truncations(text, splitter)
     tokens: list[str] = []
     for word in content_words(text):
         tokens.append(stem(word))

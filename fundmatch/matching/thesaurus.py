@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from fundmatch import vocab
-from fundmatch.matching.text import STOP_WORDS, CompoundSplitter, stem_sequence
+from fundmatch.matching.text import STOP_WORDS, CompoundSplitter, complete_truncations, stem_sequence
 
 THESAURUS_FORMAT = "fundmatch-thesaurus"
 
@@ -98,6 +98,8 @@ class Thesaurus:
     def mentions(self, text: str, splitter: CompoundSplitter | None = None) -> list[Mention]:
         """Concepts a text names, then their broader concepts (marked with ``via``)."""
         found: dict[str, Mention] = {}
+        if splitter is not None:
+            text = complete_truncations(text, splitter)
         stems = stem_sequence(text)
         singles = set(stem_sequence(text, splitter)) if splitter is not None else set(stems)
         positions: dict[str, list[int]] = {}
