@@ -252,6 +252,10 @@ def test_program_page_with_history_and_staleness(app, admin, database):
 def test_municipality_strategy_measure_lifecycle(admin):
     municipality_id, strategy_id, measure_id = make_measure(admin)
     assert "Markt Musterhausen" in admin.get("/kommunen").get_data(as_text=True)
+    page = admin.get(f"/kommunen/{municipality_id}").get_data(as_text=True)
+    assert 'data-confirm="Markt Musterhausen mit allen Strategien und Maßnahmen löschen?"' in page
+    assert 'name="action" value="delete"' in page and "Kommune löschen" in page
+    assert "Maßnahme löschen" in admin.get(f"/massnahmen/{measure_id}/bearbeiten").get_data(as_text=True)
     edited = admin.post(f"/massnahmen/{measure_id}/bearbeiten", {"title": "Glasfaser Nord", "cost_eur": "900000"})
     assert edited.status_code == 302
     assert "Glasfaser Nord" in admin.get(f"/strategien/{strategy_id}").get_data(as_text=True)
