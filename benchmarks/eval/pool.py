@@ -8,9 +8,10 @@ Rankers: BM25 (title + summary), the matcher with its default weights, the match
 on thesaurus concepts and Förderbereiche alone, and on character n-grams alone. Judges then add what
 their own keyword searches find. The packets name each candidate with its facts and a short summary.
 
-``--deepen`` pools what the current matcher puts in its top 10 (as ``fundmatch eval`` ranks) that no
-judge has graded yet, for every measure, held-out ones included: unjudged hits count as "not
-relevant" in nDCG, so a changed ranker is only measured fairly once they are judged. ``--merge``
+``--deepen`` pools what the current matcher, and each of its neighbours (one weight halved or doubled),
+puts in its top 10 (as ``fundmatch eval`` ranks) that no judge has graded yet, for every measure,
+held-out ones included: unjudged hits count as "not relevant" in nDCG, so without them the tuner
+could never move away from the weights the pool was last deepened for. ``--merge``
 adds judges' grades to a gold file; a grade already there is never changed.
 """
 
@@ -21,6 +22,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from benchmarks.eval.tune import Prepared, neighbours
 from fundmatch.interchange import parse_catalogue, parse_measures
 from fundmatch.matching.evaluate import BM25Baseline, parse_gold
 from fundmatch.matching.ranker import Matcher, Weights
@@ -87,15 +89,18 @@ def pool(catalogue_path: Path, name: str, out: Path) -> None:
 def deepen(catalogue_path: Path, gold_path: Path, name: str, out: Path) -> None:
     records = parse_catalogue(json.loads(catalogue_path.read_text()), name=str(catalogue_path))
     by_key = {f"{r.source}:{r.source_id}": r for r in records}
-    gold = parse_gold(json.loads(gold_path.read_text()), name=str(gold_path))
+    prepared = Prepared(catalogue_path, gold_path)
     raw = {m["id"]: m for m in json.loads(gold_path.read_text())["measures"]}
-    rankings = Matcher().fit(records).rank_many(gold.measures, top=10, today=gold.as_of)
-    packets = []
-    for measure, matches in zip(gold.measures, rankings, strict=True):
-        graded = gold.judgments.get(measure.id, {})
-        new = sorted(m.key for m in matches if m.key not in graded)
-        if new:
-            packets.append({"measure": raw[measure.id], "candidates": [candidate(by_key[k]) for k in new]})
+    new: dict[str, set[str]] = {}
+    for weights in [Weights(), *neighbours(Weights())]:
+        for measure_id, ranking in prepared.rankings(weights).items():
+            graded = prepared.gold.judgments[measure_id]
+            new.setdefault(measure_id, set()).update(k for k in ranking if k not in graded)
+    packets = [
+        {"measure": raw[measure_id], "candidates": [candidate(by_key[k]) for k in sorted(keys)]}
+        for measure_id, keys in new.items()
+        if keys
+    ]
     write_packets(out, name, packets)
 
 

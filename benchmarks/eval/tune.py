@@ -44,19 +44,35 @@ class Prepared:
         verdicts = np.stack([self.matcher.verdicts(m, self.gold.as_of) for m in measures], axis=1)
         self.allowed = substance & (verdicts < 2)
 
-    def ndcg(self, weights: Weights, part: str) -> float:
+    def rankings(self, weights: Weights, top: int = 10) -> dict[str, list[str]]:
+        """Each judged measure's top program keys under ``weights``, as ``fundmatch eval`` ranks them."""
         field_weights = weights.fields
         text = sum(field_weights[f] * self.fields[f] for f in FIELDS) / max(sum(field_weights.values()), 1e-9)
         components = {**self.components, "text": text}
         score = sum(w * np.clip(components[name], 0, 1) for name, w in weights.components.items())
-        values = []
+        result = {}
         for j, measure_id in enumerate(self.ids):
-            if (measure_id in self.gold.heldout) != (part == "heldout"):
-                continue
             candidates = np.flatnonzero(self.allowed[:, j])
-            order = candidates[np.lexsort((self.keys[candidates], -np.round(score[candidates, j], 6)))][:10]
-            values.append(ndcg_at(list(self.keys[order]), self.gold.judgments[measure_id], 10))
+            order = candidates[np.lexsort((self.keys[candidates], -np.round(score[candidates, j], 6)))][:top]
+            result[measure_id] = list(self.keys[order])
+        return result
+
+    def ndcg(self, weights: Weights, part: str) -> float:
+        values = [
+            ndcg_at(ranking, self.gold.judgments[measure_id], 10)
+            for measure_id, ranking in self.rankings(weights).items()
+            if (measure_id in self.gold.heldout) == (part == "heldout")
+        ]
         return float(np.mean(values))
+
+
+def neighbours(weights: Weights) -> list[Weights]:
+    """``weights`` with one weight halved or doubled (a zero weight tried at 0.25 and 0.5)."""
+    result = []
+    for name, value in asdict(weights).items():
+        for option in (value / 2, value * 2) if value else (0.25, 0.5):
+            result.append(replace(weights, **{name: option}))
+    return result
 
 
 def objective(prepared: list[Prepared], weights: Weights) -> float:

@@ -45,7 +45,6 @@ GENERAL_PROGRAM_TITLE = re.compile(
     r"\bgrw\b|gemeinschaftsaufgabe|\befre\b|fonds fuer regionale entwicklung|laendliche\w* (entwicklung|raum|raeume)|"
     r"daseinsvorsorge|strukturwandel|strukturstaerkung|kommunalinvest"
 )
-RELATED_CONCEPT_WEIGHT = 0.5
 _INVESTIVE = re.compile(
     r"\b(beschaff\w*|anschaff\w*|bau\w*|ausbau\w*|neubau\w*|umbau\w*|errichtung|sanier\w*|install\w*|hardware|"
     r"geraete\w*|ausstattung|investition\w*|erwerb|umruest\w*|modernisier\w*|infrastruktur\w*)"
