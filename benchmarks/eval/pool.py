@@ -87,9 +87,8 @@ def pool(catalogue_path: Path, name: str, out: Path) -> None:
 
 
 def deepen(catalogue_path: Path, gold_path: Path, name: str, out: Path) -> None:
-    records = parse_catalogue(json.loads(catalogue_path.read_text()), name=str(catalogue_path))
-    by_key = {f"{r.source}:{r.source_id}": r for r in records}
     prepared = Prepared(catalogue_path, gold_path)
+    by_key = dict(zip(prepared.matcher.keys_, prepared.matcher.records_, strict=True))
     raw = {m["id"]: m for m in json.loads(gold_path.read_text())["measures"]}
     new: dict[str, set[str]] = {}
     for weights in [Weights(), *neighbours(Weights())]:
