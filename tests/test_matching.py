@@ -236,6 +236,40 @@ def test_scores_are_between_0_and_1_and_carry_components():
         assert all(0 <= v <= 1 for v in match.components.values())
 
 
+def test_levels_give_partial_facet_matches_their_value():
+    """Region, status, applicant and investment classes are worth what ``Weights`` says, not a fixed taste."""
+    queries = [
+        MATCHER.prepare(measure("Glasfaser für Gemeinden", id="big", cost_eur=500_000)),
+        MATCHER.prepare(measure("Glasfaser für Gemeinden", id="small", cost_eur=20_000)),
+    ]
+    evidence = MATCHER.evidence(queries)
+    weights = Weights(region_nationwide=0.3, region_eu=0.1, investment_small=0.2, applicant_check=0.4)
+    components = MATCHER.weigh(evidence, weights)
+    at = {r.source_id: i for i, r in enumerate(MATCHER.records_)}
+    assert components["region"][[at["gigabit-by"], at["led-bund"], at["eu-ldt"], at["gigabit-sn"]], 0].tolist() == (
+        pytest.approx([1.0, 0.3, 0.1, 0.0])
+    )
+    assert components["finance"][at["ikk"]].tolist() == pytest.approx([1.0, 0.2])
+    assert components["applicant"][at["schule-by"], 0] == pytest.approx(0.4)
+    assert components["status"][at["closed"], 0] == 0.0
+    default = MATCHER.components(queries)
+    assert all(np.array_equal(default[name], MATCHER.weigh(evidence)[name]) for name in default)
+
+
+def test_concepts_only_the_texts_name_count_at_their_level():
+    body_only = [
+        record(
+            "body",
+            "Förderung kommunaler Infrastruktur",
+            description="Gefördert wird unter anderem LoRaWAN für Sensoren.",
+        )
+    ]
+    matcher = Matcher().fit(body_only)
+    evidence = matcher.evidence([matcher.prepare(measure("LoRaWAN-Netz für die Stadt"))])
+    assert matcher.weigh(evidence, Weights(concept_in_body=0.0))["concepts"][0, 0] == 0.0
+    assert matcher.weigh(evidence, Weights(concept_in_body=0.5))["concepts"][0, 0] > 0.0
+
+
 def test_explanations_name_terms_concepts_reasons_and_deadline():
     (match,) = [
         m
@@ -450,7 +484,7 @@ def test_cli_long_text_is_cut_with_a_warning(run_cli, tmp_path):
     assert json.loads(result.stdout)["results"][0]["matches"]
 
 
-def test_index_is_rebuilt_when_the_catalogue_changes(run_cli, tmp_path):
+def test_index_is_rebuilt_when_the_catalogue_changes(run_cli, settings, tmp_path):
     seed_small(run_cli, tmp_path)
     first = json.loads(run_cli("match", "Glasfaser", "--land", "BY", "--format", "json").stdout)["catalogue_version"]
     path = tmp_path / "more.json"
@@ -461,6 +495,21 @@ def test_index_is_rebuilt_when_the_catalogue_changes(run_cli, tmp_path):
     second = json.loads(run_cli("match", "Glasfaser", "--land", "BY", "--format", "json").stdout)
     assert second["catalogue_version"] != first
     assert "neu" in [m["source_id"] for m in second["results"][0]["matches"]]
+    assert len(list((settings.data_dir / "index").glob("matcher-*.pickle"))) == 1  # the stale index is gone
+
+
+def test_an_index_of_an_older_format_is_neither_loaded_nor_kept(run_cli, settings, tmp_path):
+    """A new release (other fitted state or shipped weights) must not match with an old pickled index."""
+    from fundmatch.matching import index
+
+    seed_small(run_cli, tmp_path)
+    run_cli("match", "Glasfaser", "--land", "BY")
+    (current,) = (settings.data_dir / "index").glob("matcher-*.pickle")
+    older = current.with_name(current.name.replace(f"matcher-{index.INDEX_FORMAT}-", "matcher-0-"))
+    current.rename(older)
+    index._memory.clear()
+    assert run_cli("match", "Glasfaser", "--land", "BY").exit_code == 0
+    assert [p.name for p in (settings.data_dir / "index").glob("matcher-*.pickle")] == [current.name]
 
 
 def test_overview_xlsx_and_csv_flag_measures_without_eligible_program(run_cli, tmp_path):

@@ -8,9 +8,9 @@ Rankers: BM25 (title + summary), the matcher with its default weights, the match
 on thesaurus concepts and Förderbereiche alone, and on character n-grams alone. Judges then add what
 their own keyword searches find. The packets name each candidate with its facts and a short summary.
 
-``--deepen`` pools what the current matcher, and each of its neighbours (one weight halved or doubled),
-puts in its top 10 (as ``fundmatch eval`` ranks) that no judge has graded yet, for every measure,
-held-out ones included: unjudged hits count as "not relevant" in nDCG, so without them the tuner
+``--deepen`` pools what the current matcher, and each of its neighbours (one weight halved or doubled,
+or one level moved by 0.2), puts in its top 10 (as ``fundmatch eval`` ranks) that no judge has graded
+yet, for every measure, held-out ones included: unjudged hits count as "not relevant" in nDCG, so without them the tuner
 could never move away from the weights the pool was last deepened for. ``--merge``
 adds judges' grades to a gold file; a grade already there is never changed.
 """

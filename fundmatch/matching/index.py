@@ -17,7 +17,7 @@ from fundmatch import catalogue
 from fundmatch.config import Settings
 from fundmatch.matching.ranker import Matcher
 
-INDEX_FORMAT = 1  # bump when the Matcher's fitted state changes shape
+INDEX_FORMAT = 2  # bump when the Matcher's fitted state changes shape or its shipped weights change
 _memory: dict[tuple[str, str], Matcher] = {}
 _lock = threading.Lock()
 
@@ -45,7 +45,7 @@ def current_matcher(session: Session, settings: Settings) -> Matcher:
         if matcher is None:
             matcher = Matcher().fit(catalogue.all_records(session), version=version)
             path.parent.mkdir(parents=True, exist_ok=True)
-            for old in path.parent.glob(f"matcher-{INDEX_FORMAT}-{path.name.split('-')[2]}-*.pickle"):
+            for old in path.parent.glob(f"matcher-*-{path.name.split('-')[2]}-*.pickle"):
                 old.unlink(missing_ok=True)
             partial = path.with_suffix(".part")
             with partial.open("wb") as handle:

@@ -3,7 +3,10 @@
 ``Matcher(weights).fit(records)`` builds the index (TF-IDF over stems, compound parts and thesaurus
 concepts per field; character n-grams; concept, topic and facet matrices); ``rank(measure)`` and
 ``rank_many(measures)`` score every program with sparse matrix products, drop ineligible programs,
-and explain the top hits. Every score component lies in 0..1; the score is their weighted mean.
+and explain the top hits. Scoring has two steps: ``evidence`` gathers what the measures share with
+every program (cosines, concept and topic overlaps, facet classes), ``weigh`` turns it into score
+components with the weights and levels of ``Weights``. Every component lies in 0..1; the score is
+their weighted mean.
 """
 
 from __future__ import annotations
@@ -38,8 +41,6 @@ _ACRONYM = re.compile(r"(?<![\w-])([A-ZÄÖÜ][A-Za-z0-9ÄÖÜäöüß]{1,9})(?!
 _WORD = re.compile(r"[\wÄÖÜäöüß][\wÄÖÜäöüß.\-]*")
 NAME_SCORE_CUTOFF = 90
 NAME_CANDIDATES = 50
-INFERRED_TOPIC_WEIGHT = 0.5
-BODY_CONCEPT_WEIGHT = 0.5
 GENERAL_PROGRAM_TITLE = re.compile(
     r"staedtebau|stadterneuerung|\bleader\b|dorferneuerung|dorfentwicklung|interkommunal|regionalentwicklung|"
     r"\bgrw\b|gemeinschaftsaufgabe|\befre\b|fonds fuer regionale entwicklung|laendliche\w* (entwicklung|raum|raeume)|"
@@ -55,10 +56,16 @@ _NON_INVESTIVE = re.compile(
 )
 # Measures from this cost on are investments a general municipal loan can finance.
 INVESTMENT_EUR = 100_000
-# A program shares nothing with a measure unless one of these is above zero; then it is no match at all.
-# (Förderbereich overlap alone must be at least half of the measure's topics.)
-SUBSTANCE = {"text": 0.0, "concepts": 0.0, "name": 0.0, "finance": 0.0, "instrument": 0.0, "topics": 0.5}
+DENSE_QUERIES = 8  # up to this many queries are multiplied as a dense block
 MAX_TERM_SHARE = 0.3  # a matched term shown in explanations occurs in under 30 % of the program fields
+
+
+COMPONENTS = ("text", "chars", "concepts", "topics", "name", "finance", "instrument", "region", "applicant", "status")
+# Facet classes of a (program, measure) pair; a level of ``Weights`` gives each class its value.
+REGION_CLASSES = ("own", "nationwide", "eu", "elsewhere")
+APPLICANT_CLASSES = ("eligible", "check", "unknown", "private", "ineligible")
+INVESTMENT_CLASSES = ("investment", "mixed", "small")
+STATUS_CLASSES = ("open", "forthcoming", "unknown", "over")
 
 
 class MeasureTextError(ValueError):
@@ -67,32 +74,51 @@ class MeasureTextError(ValueError):
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each score component counts. Set by measurement, not by taste: these are the weights
-    ``python -m benchmarks.eval.tune`` found on the development part of both judged sets (see
-    docs/benchmarks.md); the held-out part was never used to choose them."""
+    """How much each score component counts, how much each field counts in the text component
+    (``field_*``), and what a partial facet match is worth (the levels, 0..1; a full match is 1, none
+    is 0). Set by measurement, not by taste: these are the values ``python -m benchmarks.eval.tune``
+    found on the development part of both judged sets (see docs/benchmarks.md); the held-out part was
+    never used to choose them."""
 
     text: float = 1.0
     chars: float = 5.0
-    concepts: float = 2.0
+    concepts: float = 1.5
     topics: float = 0.25
-    name: float = 1.5
+    name: float = 1.0
     finance: float = 1.5
     instrument: float = 0.25
-    region: float = 1.5
+    region: float = 2.0
     applicant: float = 2.0
     status: float = 1.5
-    field_title: float = 2.0
-    field_tags: float = 3.0
-    field_summary: float = 2.0
-    field_body: float = 0.5
+    field_title: float = 5.0
+    field_tags: float = 5.0
+    field_summary: float = 0.0
+    field_body: float = 3.0
+    region_nationwide: float = 0.7  # a nationwide program for a Land's measure (its own Land's: 1)
+    region_eu: float = 0.7  # an EU program
+    applicant_check: float = 0.8  # applicant verdict "check" where the program names applicants or Kommunen
+    applicant_unknown: float = 0.5  # … where it says nothing about applicants
+    applicant_private: float = 0.2  # … where its text addresses companies or private persons
+    status_forthcoming: float = 0.9
+    status_unknown: float = 0.8
+    investment_mixed: float = 0.7  # a general loan for a measure mostly of staff, advice or events
+    investment_small: float = 0.4  # a general loan for a measure under INVESTMENT_EUR
+    topic_inferred: float = 0.6  # a program's Förderbereich implied by its concepts, not declared
+    topic_secondary: float = 0.8  # a Förderbereich of the measure's Handlungsfeld other than its first
+    topic_from_concepts: float = 0.0  # a Förderbereich implied by the measure's concepts
+    concept_in_body: float = 0.0  # a concept only the program's texts name, not its title or keywords
 
     @property
     def components(self) -> dict[str, float]:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("field_")}
+        return {name: getattr(self, name) for name in COMPONENTS}
 
     @property
     def fields(self) -> dict[str, float]:
         return {f: getattr(self, f"field_{f}") for f in FIELDS}
+
+    @property
+    def levels(self) -> dict[str, float]:
+        return {k: v for k, v in asdict(self).items() if k not in COMPONENTS and not k.startswith("field_")}
 
 
 @dataclass
@@ -134,6 +160,24 @@ class Match:
 
 
 @dataclass
+class Evidence:
+    """What a batch of measures shares with every program before any weighing (programs × measures).
+
+    Gathered once per batch; ``Matcher.weigh`` turns it into score components, so the tuner can try
+    many weightings without recomputing a single similarity."""
+
+    fields: dict[str, np.ndarray]  # TF-IDF cosine per field
+    chars: np.ndarray
+    concepts_headline: np.ndarray  # concept overlap through concepts the program's title or keywords name
+    concepts_body: np.ndarray  # … through concepts only its texts name
+    query_topics: dict[str, np.ndarray]  # topics × measures: "first", "secondary", "concepts"
+    name: np.ndarray
+    region: np.ndarray  # index into REGION_CLASSES
+    applicant: np.ndarray  # index into APPLICANT_CLASSES
+    investment: np.ndarray  # per measure: index into INVESTMENT_CLASSES
+
+
+@dataclass
 class Query:
     """A measure prepared for scoring."""
 
@@ -141,7 +185,6 @@ class Query:
     text: str
     tokens: list[str]
     mentions: list[Mention]
-    topics: dict[str, float]
     terms: list[tuple[str, list[int]]] | None = None
 
 
@@ -161,22 +204,27 @@ def program_names(title: str) -> tuple[list[str], list[str]]:
     return [b for b in bracketed if len(b) >= 3], acronyms
 
 
-def has_substance(components: dict[str, np.ndarray]) -> np.ndarray:
-    """Where a program shares something real with a measure; elsewhere it is no match at all."""
-    return np.logical_or.reduce(
-        [components[name] >= floor if floor else components[name] > 0 for name, floor in SUBSTANCE.items()]
-    )
-
-
-def investment_share(query: Query) -> float:
-    """How much a measure is an investment a loan can finance: 1 for a sizeable investment, less for small
-    ones and for measures that are mostly staff, advice or events (by the words that describe them)."""
+def investment_class(query: Query) -> int:
+    """Whether a measure is an investment a loan can finance: a sizeable one, one mostly of staff, advice
+    or events (by the words that describe it), or a small one (an index into INVESTMENT_CLASSES)."""
     if (query.measure.cost_eur or INVESTMENT_EUR) < INVESTMENT_EUR:
-        return 0.3
+        return INVESTMENT_CLASSES.index("small")
     folded = fold(query.text)
     investive = len(_INVESTIVE.findall(folded))
     non_investive = len(_NON_INVESTIVE.findall(folded))
-    return 1.0 if investive >= non_investive else 0.5
+    return INVESTMENT_CLASSES.index("investment" if investive >= non_investive else "mixed")
+
+
+def _similarities(programs: sparse.csr_matrix, queries: sparse.csr_matrix) -> np.ndarray:
+    """Programs × queries dot products. For a few queries against a dense block (a sparse product's
+    bookkeeping dominates there); for a batch sparse × sparse, which only touches shared terms."""
+    if queries.shape[0] <= DENSE_QUERIES:
+        return programs @ queries.T.toarray()
+    return (programs @ queries.T).toarray()
+
+
+def _levels(values: Sequence[float]) -> np.ndarray:
+    return np.array(values, dtype=np.float32)
 
 
 class Matcher:
@@ -208,7 +256,7 @@ class Matcher:
             headline = {
                 m.concept for m in thesaurus.mentions(f"{record.title} {' '.join(record.keywords)}", self.splitter_)
             }
-            concept_rows.append({m.concept: 1.0 if m.concept in headline else BODY_CONCEPT_WEIGHT for m in mentions})
+            concept_rows.append({m.concept: m.concept in headline for m in mentions})
             for name, text in texts.items():
                 tokens = analyse(text, self.splitter_)
                 field_tokens[name].append(tokens + (concept_tokens if name == "tags" else []))
@@ -234,47 +282,66 @@ class Matcher:
         body = " ".join(filter(None, [record.description, (record.legal_basis or "")[:3000]]))
         return {"title": record.title, "tags": " ; ".join(tags), "summary": record.summary or "", "body": body}
 
-    def _fit_concepts(self, concept_rows: list[dict[str, float]]) -> None:
-        """Program × concept matrix: 1 for a concept its title or keywords name, less for one only its texts name."""
+    def _fit_concepts(self, concept_rows: list[dict[str, bool]]) -> None:
+        """Program × concept indicator matrices: concepts its title or keywords name, and those only its
+        texts name (``Weights.concept_in_body`` says what the latter are worth)."""
         ids = sorted(self.thesaurus_.concepts)
         self.concept_names_ = ids
         self.concept_ids_ = {c: i for i, c in enumerate(ids)}
-        rows, cols, values = [], [], []
-        for row, concepts in enumerate(concept_rows):
-            for concept, weight in concepts.items():
-                rows.append(row)
-                cols.append(self.concept_ids_[concept])
-                values.append(weight)
-        matrix = sparse.csr_matrix(
-            (np.array(values, dtype=np.float32), (rows, cols)), shape=(len(concept_rows), len(ids))
-        )
-        document_frequency = np.asarray((matrix > 0).sum(axis=0)).ravel()
-        self.concept_idf_ = np.log((1 + len(concept_rows)) / (1 + document_frequency)).astype(np.float32) + 1
-        self.concept_matrix_ = matrix
 
-    def _fit_facets(self, concept_rows: list[dict[str, float]]) -> None:
-        """Facet arrays; a program's Förderbereiche are its declared ones, plus (at half weight) those
-        its thesaurus concepts imply, so that programs a source left unclassified still have topics."""
+        def indicator(headline: bool) -> sparse.csr_matrix:
+            cells = [
+                (row, self.concept_ids_[concept])
+                for row, concepts in enumerate(concept_rows)
+                for concept, in_headline in concepts.items()
+                if in_headline == headline
+            ]
+            rows, cols = zip(*cells, strict=True) if cells else ((), ())
+            values = np.ones(len(cells), dtype=np.float32)
+            return sparse.csr_matrix((values, (rows, cols)), shape=(len(concept_rows), len(ids)))
+
+        self.concept_headline_ = indicator(True)
+        self.concept_body_ = indicator(False)
+        self.concept_matrix_ = (self.concept_headline_ + self.concept_body_).tocsr()
+        document_frequency = np.asarray(self.concept_matrix_.sum(axis=0)).ravel()
+        self.concept_idf_ = np.log((1 + len(concept_rows)) / (1 + document_frequency)).astype(np.float32) + 1
+
+    def _fit_facets(self, concept_rows: list[dict[str, bool]]) -> None:
+        """Facet arrays; a program's Förderbereiche are its declared ones, plus those its thesaurus
+        concepts imply (``Weights.topic_inferred``), so that programs a source left unclassified still
+        have topics."""
         n = len(self.records_)
         topics = vocab.TOPIC.codes
         self.topic_index_ = {t: i for i, t in enumerate(topics)}
-        matrix = np.zeros((n, len(topics)), dtype=np.float32)
+        declared = np.zeros((n, len(topics)), dtype=np.float32)
+        inferred = np.zeros((n, len(topics)), dtype=np.float32)
         for i, (record, concepts) in enumerate(zip(self.records_, concept_rows, strict=True)):
             for topic in self.thesaurus_.topics(concepts):
-                matrix[i, self.topic_index_[topic]] = INFERRED_TOPIC_WEIGHT
+                inferred[i, self.topic_index_[topic]] = 1.0
             for topic in record.topics:
-                matrix[i, self.topic_index_[topic]] = 1.0
-        self.topic_matrix_ = sparse.csr_matrix(matrix)
-        status_prior = {"open": 1.0, "forthcoming": 0.9, "unknown": 0.6, "closed": 0.0, "withdrawn": 0.0}
-        self.status_prior_ = np.array([status_prior.get(r.status, 0.5) for r in self.records_], dtype=np.float32)
-        self.region_prior_ = {}
+                declared[i, self.topic_index_[topic]] = 1.0
+        self.topics_declared_ = sparse.csr_matrix(declared)
+        self.topics_inferred_ = sparse.csr_matrix(inferred * (1 - declared))
+        status_class = {"open": "open", "forthcoming": "forthcoming", "closed": "over", "withdrawn": "over"}
+        self.status_class_ = np.array(
+            [STATUS_CLASSES.index(status_class.get(r.status, "unknown")) for r in self.records_], dtype=np.int8
+        )
+        self.region_class_ = {}
         for land in [*vocab.LAND_BY_CODE, vocab.NATIONWIDE]:
-            self.region_prior_[land] = np.array(
+            self.region_class_[land] = np.array(
                 [
-                    1.0 if land in r.regions else 0.6 if "DE" in r.regions else 0.4 if "EU" in r.regions else 0.0
+                    REGION_CLASSES.index(
+                        "own"
+                        if land in r.regions
+                        else "nationwide"
+                        if "DE" in r.regions
+                        else "eu"
+                        if "EU" in r.regions
+                        else "elsewhere"
+                    )
                     for r in self.records_
                 ],
-                dtype=np.float32,
+                dtype=np.int8,
             )
         self.municipal_text_ = np.array(
             [
@@ -283,6 +350,7 @@ class Matcher:
             ]
         )
         self._fit_instruments()
+        self.folded_titles_ = [fold(r.title) for r in self.records_]
         self.acronyms_: dict[str, list[int]] = {}
         self.bracketed_: dict[str, list[tuple[str, int]]] = {}
         for i, record in enumerate(self.records_):
@@ -366,73 +434,117 @@ class Matcher:
                 f"measure {measure.id!r}: the text has no words to match on (empty or only stop words)"
             )
         mentions = self.thesaurus_.mentions(text, self.splitter_)
-        topics: dict[str, float] = {}
-        if measure.handlungsfeld:
-            for rank, topic in enumerate(vocab.HANDLUNGSFELD_TOPICS[measure.handlungsfeld]):
-                topics[topic] = max(topics.get(topic, 0), 1.0 if rank == 0 else 0.6)
-        for topic in self.thesaurus_.topics(m.concept for m in mentions if m.via is None):
-            topics[topic] = max(topics.get(topic, 0), 0.8)
         tokens = tokens + [f"c_{m.concept}" for m in mentions]
-        return Query(measure=measure, text=text, tokens=tokens, mentions=mentions, topics=topics)
+        return Query(measure=measure, text=text, tokens=tokens, mentions=mentions)
 
-    def components(self, queries: Sequence[Query]) -> dict[str, np.ndarray]:
-        """Every score component for every (program, query): arrays of shape (programs, queries)."""
+    def evidence(self, queries: Sequence[Query]) -> Evidence:
+        """What every program shares with every query, before weighing."""
         q_words = self.vectorizer_.transform([q.tokens for q in queries])
-        weights = self.weights.fields
-        text = sum(weights[f] * (self.field_matrices_[f] @ q_words.T).toarray() for f in FIELDS) / sum(weights.values())
+        fields = {f: _similarities(self.field_matrices_[f], q_words) for f in FIELDS}
         q_chars = self.char_vectorizer_.transform([fold(q.text) for q in queries])
-        chars = (self.char_matrix_ @ q_chars.T).toarray()
         q_concepts = np.zeros((len(self.concept_ids_), len(queries)), dtype=np.float32)
         for j, query in enumerate(queries):
             for mention in query.mentions:
-                q_concepts[self.concept_ids_[mention.concept], j] = self.concept_idf_[
-                    self.concept_ids_[mention.concept]
-                ]
+                column = self.concept_ids_[mention.concept]
+                q_concepts[column, j] = self.concept_idf_[column]
         totals = q_concepts.sum(axis=0)
-        concepts = (self.concept_matrix_ @ q_concepts) / np.where(totals > 0, totals, 1)
-        q_topics = np.zeros((len(self.topic_index_), len(queries)), dtype=np.float32)
+        totals = np.where(totals > 0, totals, 1)
+        return Evidence(
+            fields=fields,
+            chars=_similarities(self.char_matrix_, q_chars),
+            concepts_headline=np.asarray(self.concept_headline_ @ q_concepts) / totals,
+            concepts_body=np.asarray(self.concept_body_ @ q_concepts) / totals,
+            query_topics=self._query_topics(queries),
+            name=self._name_component(queries, sum(fields.values())),
+            region=np.stack([self.region_class_[q.measure.land] for q in queries], axis=1),
+            applicant=np.stack([self._applicant_class(q.measure.applicant_type) for q in queries], axis=1),
+            investment=np.array([investment_class(q) for q in queries], dtype=np.int8),
+        )
+
+    def _query_topics(self, queries: Sequence[Query]) -> dict[str, np.ndarray]:
+        """The measures' Förderbereiche by origin: the first of the Handlungsfeld, its others, and those
+        the measure's concepts imply."""
+        shape = (len(self.topic_index_), len(queries))
+        result = {origin: np.zeros(shape, dtype=np.float32) for origin in ("first", "secondary", "concepts")}
         for j, query in enumerate(queries):
-            for topic, weight in query.topics.items():
-                q_topics[self.topic_index_[topic], j] = weight
+            if query.measure.handlungsfeld:
+                for rank, topic in enumerate(vocab.HANDLUNGSFELD_TOPICS[query.measure.handlungsfeld]):
+                    result["first" if rank == 0 else "secondary"][self.topic_index_[topic], j] = 1.0
+            for topic in self.thesaurus_.topics(m.concept for m in query.mentions if m.via is None):
+                result["concepts"][self.topic_index_[topic], j] = 1.0
+        return result
+
+    def weigh(self, evidence: Evidence, weights: Weights | None = None) -> dict[str, np.ndarray]:
+        """Every score component for every (program, query), each 0..1, from the evidence."""
+        weights = weights or self.weights
+        field_weights = weights.fields
+        text = sum(field_weights[f] * evidence.fields[f] for f in FIELDS) / max(sum(field_weights.values()), 1e-9)
+        origins = evidence.query_topics
+        q_topics = np.maximum.reduce(
+            [
+                origins["first"],
+                weights.topic_secondary * origins["secondary"],
+                weights.topic_from_concepts * origins["concepts"],
+            ]
+        )
         topic_totals = q_topics.sum(axis=0)
-        topics = (self.topic_matrix_ @ q_topics) / np.where(topic_totals > 0, topic_totals, 1)
-        name = self._name_component(queries, text)
-        region = np.stack([self.region_prior_[q.measure.land] for q in queries], axis=1)
-        applicant = np.stack([self._applicant_prior(q.measure.applicant_type) for q in queries], axis=1)
-        status = np.repeat(self.status_prior_[:, None], len(queries), axis=1)
-        investment = np.array([investment_share(q) for q in queries], dtype=np.float32)
-        finance = self.general_loan_[:, None] * investment[None, :]
-        instrument = np.repeat(self.general_program_[:, None], len(queries), axis=1)
+        topics = np.asarray(
+            self.topics_declared_ @ q_topics + weights.topic_inferred * (self.topics_inferred_ @ q_topics)
+        ) / np.where(topic_totals > 0, topic_totals, 1)
+        queries = evidence.investment.shape[0]
+        region = _levels([1.0, weights.region_nationwide, weights.region_eu, 0.0])
+        applicant = _levels([1.0, weights.applicant_check, weights.applicant_unknown, weights.applicant_private, 0.0])
+        status = _levels([1.0, weights.status_forthcoming, weights.status_unknown, 0.0])[self.status_class_]
+        investment = _levels([1.0, weights.investment_mixed, weights.investment_small])[evidence.investment]
         return {
             "text": text,
-            "chars": chars,
-            "concepts": concepts,
+            "chars": evidence.chars,
+            "concepts": evidence.concepts_headline + weights.concept_in_body * evidence.concepts_body,
             "topics": topics,
-            "name": name,
-            "finance": finance,
-            "instrument": instrument,
-            "region": region,
-            "applicant": applicant,
-            "status": status,
+            "name": evidence.name,
+            "finance": self.general_loan_[:, None] * investment[None, :],
+            "instrument": np.repeat(self.general_program_[:, None], queries, axis=1),
+            "region": region[evidence.region],
+            "applicant": applicant[evidence.applicant],
+            "status": np.repeat(status[:, None], queries, axis=1),
         }
 
-    def _applicant_prior(self, applicant: str) -> np.ndarray:
-        key = ("applicant_prior", applicant)
+    def substance(self, evidence: Evidence) -> np.ndarray:
+        """Where a program shares something real with a measure: a word, a concept, its name, at least
+        half of the measure's Förderbereiche among those it declares, or it is a general municipal
+        instrument. Elsewhere it is no match at all, whatever the weights."""
+        words = np.logical_or.reduce([values > 0 for values in evidence.fields.values()])
+        concepts = (evidence.concepts_headline > 0) | (evidence.concepts_body > 0)
+        q_topics = np.maximum.reduce(list(evidence.query_topics.values()))
+        shared_topics = np.asarray(self.topics_declared_ @ q_topics)
+        topics = shared_topics >= 0.5 * np.maximum(q_topics.sum(axis=0), 1)
+        instruments = (self.general_loan_ > 0) | (self.general_program_ > 0)
+        return words | concepts | (evidence.name > 0) | topics | instruments[:, None]
+
+    def components(self, queries: Sequence[Query]) -> dict[str, np.ndarray]:
+        """Every score component for every (program, query): arrays of shape (programs, queries)."""
+        return self.weigh(self.evidence(queries))
+
+    def _applicant_class(self, applicant: str) -> np.ndarray:
+        """Each program's applicant fit for a measure's applicant type, as an index into APPLICANT_CLASSES:
+        a "check" verdict is worth more where the program names applicants or addresses Kommunen, and
+        less where its text addresses companies or private persons."""
+        key = ("applicant_class", applicant)
         if key not in self._static_checks:
-            values = []
+            classes = []
             for record, check, municipal in zip(
                 self.records_, self._checks("applicant", applicant), self.municipal_text_, strict=True
             ):
                 if check.verdict == eligibility.ELIGIBLE:
-                    values.append(1.0)
+                    classes.append("eligible")
                 elif check.verdict == eligibility.CHECK and (record.applicant_types or municipal):
-                    values.append(0.8)
+                    classes.append("check")
                 elif check.verdict == eligibility.CHECK:
                     private = bool(_PRIVATE_TEXT.search(fold(f"{record.title} {record.summary or ''}")))
-                    values.append(0.2 if private else 0.5)
+                    classes.append("private" if private else "unknown")
                 else:
-                    values.append(0.0)
-            self._static_checks[key] = np.array(values, dtype=np.float32)
+                    classes.append("ineligible")
+            self._static_checks[key] = np.array([APPLICANT_CLASSES.index(c) for c in classes], dtype=np.int8)
         return self._static_checks[key]
 
     def _name_component(self, queries: Sequence[Query], text_scores: np.ndarray) -> np.ndarray:
@@ -448,26 +560,33 @@ class Matcher:
                 for name, i in self.bracketed_.get(token, ()):
                     if name in folded:
                         result[i, j] = 1.0
-            for i in np.argsort(-text_scores[:, j])[:NAME_CANDIDATES]:
-                title = fold(self.records_[i].title)
+            scores = text_scores[:, j]
+            candidates = (
+                np.argpartition(-scores, NAME_CANDIDATES)[:NAME_CANDIDATES]
+                if len(scores) > NAME_CANDIDATES
+                else range(len(scores))
+            )
+            for i in candidates:
+                title = self.folded_titles_[i]
                 if len(title) >= 12 and fuzz.partial_ratio(title, folded, score_cutoff=NAME_SCORE_CUTOFF):
                     result[i, j] = 1.0
         return result
 
-    def score(self, components: dict[str, np.ndarray]) -> np.ndarray:
-        weights = self.weights.components
+    def score(self, components: dict[str, np.ndarray], weights: Weights | None = None) -> np.ndarray:
+        weights = (weights or self.weights).components
         total = sum(weights.values())
         return sum(weights[name] * np.clip(values, 0, 1) for name, values in components.items()) / total
 
     def relevance(self, text: str) -> dict[str, float]:
         """Text relevance of every program for a free search (no eligibility): key → score 0..1."""
         query = self.prepare(MeasureSpec(id="search", title=text[:300], description=text, land="BY"))
-        components = self.components([query])
+        evidence = self.evidence([query])
+        components = self.weigh(evidence)
         weights = {k: v for k, v in self.weights.components.items() if k in ("text", "chars", "concepts", "name")}
         score = sum(w * np.clip(components[k][:, 0], 0, 1) for k, w in weights.items()) / sum(weights.values())
-        found = np.flatnonzero(
-            (components["text"][:, 0] > 0) | (components["concepts"][:, 0] > 0) | (components["name"][:, 0] > 0)
-        )
+        words = np.logical_or.reduce([values[:, 0] > 0 for values in evidence.fields.values()])
+        concepts = (evidence.concepts_headline[:, 0] > 0) | (evidence.concepts_body[:, 0] > 0)
+        found = np.flatnonzero(words | concepts | (evidence.name[:, 0] > 0))
         return {self.keys_[i]: float(score[i]) for i in found}
 
     # ---- ranking -------------------------------------------------------------------------------
@@ -488,9 +607,10 @@ class Matcher:
             return []
         today = today or date.today()
         queries = [self.prepare(m) for m in measures]
-        components = self.components(queries)
+        evidence = self.evidence(queries)
+        components = self.weigh(evidence)
         scores = self.score(components)
-        substance = has_substance(components)
+        substance = self.substance(evidence)
         order_key = np.array(self.keys_)
         results = []
         for j, query in enumerate(queries):

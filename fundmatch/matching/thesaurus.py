@@ -114,7 +114,7 @@ class Thesaurus:
                 ):
                     found[concept] = Mention(concept, term)
         for pattern, concept, abbreviation in self._abbreviations:
-            if concept not in found and pattern.search(text):
+            if concept not in found and abbreviation in text and pattern.search(text):
                 found[concept] = Mention(concept, abbreviation)
         for mention in list(found.values()):
             for broader in self.concepts[mention.concept].broader:
