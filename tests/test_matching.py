@@ -256,6 +256,13 @@ def test_levels_give_partial_facet_matches_their_value():
     assert all(np.array_equal(default[name], MATCHER.weigh(evidence)[name]) for name in default)
 
 
+def test_free_search_finds_a_word_only_the_summary_has_whatever_the_field_weights():
+    matcher = Matcher(Weights(field_summary=0.0)).fit(CATALOGUE)
+    found = matcher.relevance("zinsgünstig")
+    assert list(found) == ["manual:ikk"]
+    assert 0 < found["manual:ikk"] <= 1
+
+
 def test_concepts_only_the_texts_name_count_at_their_level():
     body_only = [
         record(
