@@ -223,8 +223,9 @@ def _similarities(programs: sparse.csr_matrix, queries: sparse.csr_matrix) -> np
     return (programs @ queries.T).toarray()
 
 
-def _levels(values: Sequence[float]) -> np.ndarray:
-    return np.array(values, dtype=np.float32)
+def _levels(classes: Sequence[str], values: dict[str, float]) -> np.ndarray:
+    """The value of each facet class, in the order of ``classes`` (the class indices point into it)."""
+    return np.array([values[name] for name in classes], dtype=np.float32)
 
 
 class Matcher:
@@ -492,10 +493,28 @@ class Matcher:
             self.topics_declared_ @ q_topics + weights.topic_inferred * (self.topics_inferred_ @ q_topics)
         ) / np.where(topic_totals > 0, topic_totals, 1)
         queries = evidence.investment.shape[0]
-        region = _levels([1.0, weights.region_nationwide, weights.region_eu, 0.0])
-        applicant = _levels([1.0, weights.applicant_check, weights.applicant_unknown, weights.applicant_private, 0.0])
-        status = _levels([1.0, weights.status_forthcoming, weights.status_unknown, 0.0])[self.status_class_]
-        investment = _levels([1.0, weights.investment_mixed, weights.investment_small])[evidence.investment]
+        region = _levels(
+            REGION_CLASSES,
+            {"own": 1.0, "nationwide": weights.region_nationwide, "eu": weights.region_eu, "elsewhere": 0.0},
+        )
+        applicant = _levels(
+            APPLICANT_CLASSES,
+            {
+                "eligible": 1.0,
+                "check": weights.applicant_check,
+                "unknown": weights.applicant_unknown,
+                "private": weights.applicant_private,
+                "ineligible": 0.0,
+            },
+        )
+        status = _levels(
+            STATUS_CLASSES,
+            {"open": 1.0, "forthcoming": weights.status_forthcoming, "unknown": weights.status_unknown, "over": 0.0},
+        )[self.status_class_]
+        investment = _levels(
+            INVESTMENT_CLASSES,
+            {"investment": 1.0, "mixed": weights.investment_mixed, "small": weights.investment_small},
+        )[evidence.investment]
         return {
             "text": text,
             "chars": evidence.chars,
