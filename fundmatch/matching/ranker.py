@@ -223,6 +223,13 @@ def _similarities(programs: sparse.csr_matrix, queries: sparse.csr_matrix) -> np
     return (programs @ queries.T).toarray()
 
 
+def _shares_text(evidence: Evidence) -> np.ndarray:
+    """Where a program shares a word, a concept or its name with a query, whatever the weights."""
+    words = np.logical_or.reduce([values > 0 for values in evidence.fields.values()])
+    concepts = (evidence.concepts_headline > 0) | (evidence.concepts_body > 0)
+    return words | concepts | (evidence.name > 0)
+
+
 def _levels(classes: Sequence[str], values: dict[str, float]) -> np.ndarray:
     """The value of each facet class, in the order of ``classes`` (the class indices point into it)."""
     return np.array([values[name] for name in classes], dtype=np.float32)
@@ -532,13 +539,11 @@ class Matcher:
         """Where a program shares something real with a measure: a word, a concept, its name, at least
         half of the measure's Förderbereiche among those it declares, or it is a general municipal
         instrument. Elsewhere it is no match at all, whatever the weights."""
-        words = np.logical_or.reduce([values > 0 for values in evidence.fields.values()])
-        concepts = (evidence.concepts_headline > 0) | (evidence.concepts_body > 0)
         q_topics = np.maximum.reduce(list(evidence.query_topics.values()))
         shared_topics = np.asarray(self.topics_declared_ @ q_topics)
         topics = shared_topics >= 0.5 * np.maximum(q_topics.sum(axis=0), 1)
         instruments = (self.general_loan_ > 0) | (self.general_program_ > 0)
-        return words | concepts | (evidence.name > 0) | topics | instruments[:, None]
+        return _shares_text(evidence) | topics | instruments[:, None]
 
     def components(self, queries: Sequence[Query]) -> dict[str, np.ndarray]:
         """Every score component for every (program, query): arrays of shape (programs, queries)."""
@@ -603,9 +608,7 @@ class Matcher:
         components = self.weigh(evidence)
         weights = {k: v for k, v in self.weights.components.items() if k in ("text", "chars", "concepts", "name")}
         score = sum(w * np.clip(components[k][:, 0], 0, 1) for k, w in weights.items()) / sum(weights.values())
-        words = np.logical_or.reduce([values[:, 0] > 0 for values in evidence.fields.values()])
-        concepts = (evidence.concepts_headline[:, 0] > 0) | (evidence.concepts_body[:, 0] > 0)
-        found = np.flatnonzero(words | concepts | (evidence.name[:, 0] > 0))
+        found = np.flatnonzero(_shares_text(evidence)[:, 0])
         return {self.keys_[i]: float(score[i]) for i in found}
 
     # ---- ranking -------------------------------------------------------------------------------
