@@ -15,7 +15,7 @@ from sklearn.metrics import ndcg_score
 from fundmatch.interchange import MeasureSpec
 from fundmatch.matching import eligibility as el
 from fundmatch.matching import evaluate
-from fundmatch.matching.ranker import Matcher, MeasureTextError, Weights
+from fundmatch.matching.ranker import EmptyCatalogueError, Matcher, MeasureTextError, Weights
 from fundmatch.scrapers.records import Deadline, ProgramRecord
 from tests.builders import document, program
 
@@ -317,6 +317,11 @@ def test_empty_or_stop_word_text_is_an_error(text):
         MATCHER.rank(MeasureSpec(id="m", title=text or " ", description="", land="BY"))
 
 
+def test_an_empty_catalogue_is_a_clear_error():
+    with pytest.raises(EmptyCatalogueError, match="fundmatch seed"):
+        Matcher().fit([])
+
+
 def test_hostile_text_is_plain_text():
     hostile = "<script>alert('x')</script>Glasfaser \x00\x1b {{ 7*7 }} " + "Breitband " * 200_000
     matches = MATCHER.rank(measure(hostile), today=TODAY)
@@ -481,6 +486,12 @@ def test_cli_match_errors(run_cli, tmp_path):
     assert "--land is needed" in run_cli("match", "Glasfaser").stderr
     bad = measures_file(tmp_path, {"id": "m1", "title": "x", "land": "Bayern"})
     assert "unknown Land 'BAYERN'" in run_cli("match", "--measures", bad).stderr
+
+
+def test_cli_match_on_an_empty_catalogue_says_how_to_fill_it(run_cli, tmp_path):
+    result = run_cli("match", "Glasfaser", "--land", "BY")
+    assert result.exit_code == 1 and "catalogue holds no programs yet" in result.stderr
+    assert "fundmatch seed" in result.stderr and "vocabulary" not in result.stderr
 
 
 def test_cli_long_text_is_cut_with_a_warning(run_cli, tmp_path):

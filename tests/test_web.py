@@ -468,6 +468,18 @@ def test_api_match_free_measures(api):
     assert data["results"][0]["measure_id"] == "a" and len(data["results"][0]["matches"]) <= 3
 
 
+def test_an_empty_catalogue_is_explained_not_a_server_error(settings, database):
+    with database.session() as session:
+        users.create_user(session, "admin", PASSWORD, "admin")
+    browser = Browser(create_app(replace(settings, secret_key="test-secret"), testing=True), "admin")
+    _, _, measure_id = make_measure(browser)
+    page = browser.get(f"/massnahmen/{measure_id}")
+    assert page.status_code == 200 and "Der Katalog enthält noch keine Programme" in page.get_data(as_text=True)
+    assert browser.get("/katalog/?q=Glasfaser").status_code == 200
+    api = browser.get(f"/api/v1/measures/{measure_id}/matches")
+    assert api.status_code == 409 and "fundmatch seed" in api.get_json()["message"]
+
+
 def test_api_with_session_needs_csrf_for_writes(admin):
     assert admin.client.post("/api/v1/municipalities", json={"name": "X", "land": "BY"}).status_code == 400
     ok = admin.client.post(

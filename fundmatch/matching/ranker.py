@@ -72,6 +72,10 @@ class MeasureTextError(ValueError):
     """A measure whose text gives nothing to match on."""
 
 
+class EmptyCatalogueError(ValueError):
+    """A catalogue without programs: there is nothing to index or rank until one is loaded."""
+
+
 @dataclass(frozen=True)
 class Weights:
     """How much each score component counts, how much each field counts in the text component
@@ -249,6 +253,11 @@ class Matcher:
         self.thesaurus_ = thesaurus
         self.version_ = version
         self.records_ = list(records)
+        if not self.records_:
+            raise EmptyCatalogueError(
+                "the catalogue holds no programs yet: load the curated one with `fundmatch seed` "
+                "or import one with `fundmatch catalogue import FILE`"
+            )
         self.keys_ = [f"{r.source}:{r.source_id}" for r in self.records_]
         lexicon = set(thesaurus.lexicon())
         for record in self.records_:

@@ -9,15 +9,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from flask import Flask, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Conflict, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fundmatch import db, vocab
 from fundmatch.config import Settings, load_settings
 from fundmatch.drafting.finance import euro
+from fundmatch.matching.ranker import EmptyCatalogueError
 from fundmatch.web import security
 
 MAX_UPLOAD_BYTES = 2_500_000
+EMPTY_CATALOGUE = (
+    "Der Katalog enthält noch keine Programme. Eine Administratorin lädt den kuratierten Katalog mit "
+    "„fundmatch seed“ oder importiert einen Katalog („fundmatch catalogue import“)."
+)
 
 
 def get_session():
@@ -131,5 +136,9 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
             if name.lower() not in ("content-type", "content-length"):
                 response.headers[name] = value
         return response
+
+    @app.errorhandler(EmptyCatalogueError)
+    def empty_catalogue(_error: EmptyCatalogueError):
+        return http_error(Conflict(description=EMPTY_CATALOGUE))
 
     return app

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from fundmatch import catalogue
-from fundmatch.matching.ranker import MeasureTextError
+from fundmatch.matching.ranker import EmptyCatalogueError, MeasureTextError
 from fundmatch.matching.service import search_relevance
 from fundmatch.models import Program
 from fundmatch.scrapers import source_modules
@@ -40,7 +40,7 @@ def search_page(session, settings, args) -> dict:
     if order == "relevance" and text:
         try:
             scores = search_relevance(session, settings, text)
-        except MeasureTextError:
+        except (MeasureTextError, EmptyCatalogueError):
             scores = {}
         allowed = catalogue.matching_ids(session, program_filter(args))
         ranked = sorted((key for key in allowed if key in scores), key=lambda key: (-scores[key], key))

@@ -13,10 +13,10 @@ from fundmatch import municipalities, shortlist
 from fundmatch.drafting import service as drafts
 from fundmatch.drafting.render import TemplateProblem, available_templates
 from fundmatch.matching import overview as overview_export
-from fundmatch.matching.ranker import MeasureTextError
+from fundmatch.matching.ranker import EmptyCatalogueError, MeasureTextError
 from fundmatch.matching.service import match_measures
 from fundmatch.models import Measure, Strategy
-from fundmatch.web import get_or_404, get_session
+from fundmatch.web import EMPTY_CATALOGUE, get_or_404, get_session
 from fundmatch.web.catalogue_views import program_by_key
 from fundmatch.web.security import current_user
 
@@ -69,6 +69,8 @@ def index(measure_id: int):
         matches, warnings = ranked_matches(measure, request.args)
     except MeasureTextError:
         matches, warnings = [], ["Titel und Beschreibung enthalten keine Wörter, nach denen gesucht werden kann."]
+    except EmptyCatalogueError:
+        matches, warnings = [], [EMPTY_CATALOGUE]
     decisions = shortlist.decisions_for(get_session(), measure.id)
     summaries = {m.key: program_by_key(m.key) for m in matches}
     return render_template(

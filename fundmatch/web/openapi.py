@@ -415,6 +415,7 @@ def document() -> dict:
                     "responses": {
                         "200": _json(ref["Matches"]),
                         "400": _error("ungültiger Parameter"),
+                        "409": _error("Katalog noch leer"),
                         "422": _error("Maßnahme ohne suchbaren Text"),
                         **COMMON,
                     },
@@ -429,6 +430,7 @@ def document() -> dict:
                     "responses": {
                         "200": _json(ref["Matches"]),
                         "400": _error("ungültiger Parameter"),
+                        "409": _error("Katalog noch leer"),
                         "422": _error("ungültige Maßnahmen"),
                         "401": COMMON["401"],
                     },
