@@ -534,8 +534,8 @@ def test_overview_xlsx_and_csv_flag_measures_without_eligible_program(run_cli, t
     seed_small(run_cli, tmp_path)
     path = measures_file(
         tmp_path,
-        {"id": "m1", "title": "Glasfaser im Ort", "land": "BY"},
-        {"id": "m2", "title": "Glasfaser im Ort", "land": "HE"},
+        {"id": "m1", "title": "Glasfaser im Ort", "land": "BY", "cost_eur": 250000},
+        {"id": "m2", "title": "Glasfaser im Ort", "land": "HE", "cost_eur": 1234.5},
     )
     xlsx = tmp_path / "uebersicht.xlsx"
     assert run_cli("overview", "--measures", path, "--out", str(xlsx), "--top", "2").exit_code == 0
@@ -558,6 +558,8 @@ def test_overview_xlsx_and_csv_flag_measures_without_eligible_program(run_cli, t
     assert text.startswith("\ufeff")
     parsed = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert parsed[1][6] == "Gigabitförderung Bayern" and parsed[2][5].startswith("NEIN")
+    assert parsed[1][4] == "250000" and parsed[2][4] == "1234,5"
+    assert parsed[1][7] == f"{rows[1][7]:.3f}".rstrip("0").replace(".", ",") and "," in parsed[1][7]
     assert (
         "must end in .xlsx or .csv" in run_cli("overview", "--measures", path, "--out", str(tmp_path / "x.pdf")).stderr
     )

@@ -51,12 +51,19 @@ def rows(run: MatchRun, top: int) -> list[list]:
     return result
 
 
+def _german_number(value):
+    """A number as German Excel reads a number (decimal comma, no exponent); other cells unchanged."""
+    if not isinstance(value, float):
+        return value
+    return str(int(value)) if value.is_integer() else f"{value:.6f}".rstrip("0").replace(".", ",")
+
+
 def write_csv(run: MatchRun, top: int) -> str:
-    """Semicolon-separated with a BOM, as German Excel opens it without asking."""
+    """Semicolon-separated with a BOM and decimal commas, as German Excel opens it without asking."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(header(top))
-    writer.writerows(rows(run, top))
+    writer.writerows([_german_number(cell) for cell in row] for row in rows(run, top))
     return "\ufeff" + buffer.getvalue()
 
 
