@@ -20,8 +20,8 @@ from fundmatch.web import security
 
 MAX_UPLOAD_BYTES = 2_500_000
 EMPTY_CATALOGUE = (
-    "Der Katalog enthält noch keine Programme. Eine Administratorin lädt den kuratierten Katalog mit "
-    "„fundmatch seed“ oder importiert einen Katalog („fundmatch catalogue import“)."
+    "Der Katalog enthält noch keine Programme. Bitte den kuratierten Katalog laden („fundmatch seed“) "
+    "oder einen Katalog importieren („fundmatch catalogue import“)."
 )
 
 
