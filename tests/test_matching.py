@@ -14,7 +14,7 @@ from sklearn.metrics import ndcg_score
 
 from fundmatch.interchange import MeasureSpec
 from fundmatch.matching import eligibility as el
-from fundmatch.matching import evaluate
+from fundmatch.matching import evaluate, overview
 from fundmatch.matching.ranker import EmptyCatalogueError, Matcher, MeasureTextError, Weights
 from fundmatch.scrapers.records import Deadline, ProgramRecord
 from tests.builders import document, program
@@ -488,6 +488,11 @@ def test_cli_match_errors(run_cli, tmp_path):
     assert "unknown Land 'BAYERN'" in run_cli("match", "--measures", bad).stderr
 
 
+@pytest.mark.parametrize(("value", "cell"), [(250000.0, "250000"), (0.417, "0,417"), (1e-9, "0"), ("m1", "m1")])
+def test_csv_numbers_use_the_decimal_comma(value, cell):
+    assert overview.german_number(value) == cell
+
+
 def test_cli_match_on_an_empty_catalogue_says_how_to_fill_it(run_cli, tmp_path):
     result = run_cli("match", "Glasfaser", "--land", "BY")
     assert result.exit_code == 1 and "catalogue holds no programs yet" in result.stderr
@@ -559,7 +564,7 @@ def test_overview_xlsx_and_csv_flag_measures_without_eligible_program(run_cli, t
     parsed = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert parsed[1][6] == "Gigabitförderung Bayern" and parsed[2][5].startswith("NEIN")
     assert parsed[1][4] == "250000" and parsed[2][4] == "1234,5"
-    assert parsed[1][7] == f"{rows[1][7]:.3f}".rstrip("0").replace(".", ",") and "," in parsed[1][7]
+    assert "," in parsed[1][7] and float(parsed[1][7].replace(",", ".")) == rows[1][7]
     assert (
         "must end in .xlsx or .csv" in run_cli("overview", "--measures", path, "--out", str(tmp_path / "x.pdf")).stderr
     )

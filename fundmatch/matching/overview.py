@@ -51,11 +51,11 @@ def rows(run: MatchRun, top: int) -> list[list]:
     return result
 
 
-def _german_number(value):
+def german_number(value: object) -> object:
     """A number as German Excel reads a number (decimal comma, no exponent); other cells unchanged."""
     if not isinstance(value, float):
         return value
-    return str(int(value)) if value.is_integer() else f"{value:.6f}".rstrip("0").replace(".", ",")
+    return str(int(value)) if value.is_integer() else f"{value:.6f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def write_csv(run: MatchRun, top: int) -> str:
@@ -63,7 +63,7 @@ def write_csv(run: MatchRun, top: int) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(header(top))
-    writer.writerows([_german_number(cell) for cell in row] for row in rows(run, top))
+    writer.writerows([german_number(cell) for cell in row] for row in rows(run, top))
     return "\ufeff" + buffer.getvalue()
 
 
