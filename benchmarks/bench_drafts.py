@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from fundmatch.config import Settings
-from fundmatch.drafting.context import DraftInput, DraftMeasure, MunicipalityInfo
+from fundmatch.drafting.context import DraftInput, MunicipalityInfo
 from fundmatch.drafting.render import available_templates, render
-from fundmatch.interchange import parse_catalogue, parse_measures
+from fundmatch.interchange import MeasureSpec, parse_catalogue, parse_measures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +23,7 @@ def main() -> None:
     town = MunicipalityInfo(name="Gemeinde Beispiel", land="BY", ags="09162000", population=9000)
     drafts = [
         DraftInput(
-            DraftMeasure(
+            MeasureSpec(
                 id=m.id, title=m.title, land=m.land, description=m.description, cost_eur=m.cost_eur, start=m.start
             ),
             records[i % len(records)],

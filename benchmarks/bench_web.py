@@ -1,9 +1,10 @@
-"""Web speed with 3,000 programs: match page and catalogue search times, then 20 clients for 30 s.
+"""Web speed: match page and catalogue search times, then 20 clients for 30 s, each page's share reported.
 
-    python -m benchmarks.bench_web ../shared/data/fdb_programmes_third_party_2026-03-12.json
+    python -m benchmarks.bench_web ../shared/data/fdb_programmes_third_party_2026-03-12.json [PROGRAMS]
 
-Starts ``fundmatch serve`` (waitress) in a subprocess on 127.0.0.1 and loads it from this process.
-Traffic goes to the loopback address only and stops by itself.
+PROGRAMS is the catalogue size (default 3,000; 1,432 is the real catalogue as it is, more is enlarged as in
+``bench_matcher``). Starts ``fundmatch serve`` (waitress) in a subprocess on 127.0.0.1 and loads it from
+this process. Traffic goes to the loopback address only and stops by itself.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ PASSWORD = "benchmark-passwort"
 CLIENTS, SECONDS = 20, 30
 
 
-def prepare(folder: Path, source: Path) -> list[int]:
+def prepare(folder: Path, source: Path, size: int) -> list[int]:
     settings = Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'fundmatch.sqlite3'}")
     database = db.Database(settings)
-    records = enlarged(parse_catalogue(convert(source)), 3_000)
+    records = enlarged(parse_catalogue(convert(source)), size)
     with database.session() as session:
         apply_records(session, records, seen_at=datetime.now(UTC))
         users.create_user(session, "bench", PASSWORD, "consultant")
@@ -74,7 +75,9 @@ def pct(values: list[float], q: int) -> str:
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="fundmatch-web-"))
-    measure_ids = prepare(folder, Path(sys.argv[1]))
+    size = int(sys.argv[2]) if len(sys.argv) > 2 else 3_000
+    measure_ids = prepare(folder, Path(sys.argv[1]), size)
+    print(f"{size} programs")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -108,7 +111,7 @@ def main() -> None:
         print(f"catalogue search (relevance): p50 {pct(searches, 50)} ms, p95 {pct(searches, 95)} ms")
         print(f"catalogue list (facet, title order): p95 {np.percentile(titles, 95):.0f} ms")
 
-        latencies: list[float] = []
+        latencies: dict[str, list[float]] = {}
         errors: list[str] = []
         stop = time.monotonic() + SECONDS
         lock = threading.Lock()
@@ -116,19 +119,19 @@ def main() -> None:
         def worker(n: int) -> None:
             own = login(base)
             urls = [
-                f"/massnahmen/{measure_ids[n % len(measure_ids)]}",
-                "/katalog/?q=Glasfaser&land=BY",
-                "/",
-                "/kommunen",
+                ("match page", f"/massnahmen/{measure_ids[n % len(measure_ids)]}"),
+                ("catalogue search", "/katalog/?q=Glasfaser&land=BY"),
+                ("dashboard", "/"),
+                ("Kommunen", "/kommunen"),
             ]
             i = 0
             while time.monotonic() < stop:
-                url = urls[i % len(urls)]
+                page, url = urls[i % len(urls)]
                 i += 1
                 try:
                     value = timed(own, url)
                     with lock:
-                        latencies.append(value)
+                        latencies.setdefault(page, []).append(value)
                 except (httpx.HTTPError, httpx.TransportError) as exc:
                     with lock:
                         errors.append(f"{url}: {exc}")
@@ -138,10 +141,13 @@ def main() -> None:
             thread.start()
         for thread in threads:
             thread.join()
+        every = [value for values in latencies.values() for value in values]
         print(
-            f"{CLIENTS} clients for {SECONDS} s: {len(latencies)} requests ({len(latencies) / SECONDS:.0f}/s), "
-            f"{len(errors)} errors, p50 {pct(latencies, 50)} ms, p95 {pct(latencies, 95)} ms"
+            f"{CLIENTS} clients for {SECONDS} s: {len(every)} requests ({len(every) / SECONDS:.0f}/s), "
+            f"{len(errors)} errors, p50 {pct(every, 50)} ms, p95 {pct(every, 95)} ms"
         )
+        for page, values in latencies.items():
+            print(f"  {page} under load: p50 {pct(values, 50)} ms, p95 {pct(values, 95)} ms ({len(values)} requests)")
         for error in errors[:5]:
             print("  error:", error)
     finally:

@@ -1,6 +1,7 @@
 """fundmatch: find and apply for the funding programs that fit a municipality's planned measures."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+"""The one place of the version: the package metadata, the API document and the user agent read it."""
 
 
 def create_app(settings=None, **options):

@@ -6,17 +6,20 @@ version stamp cannot drift apart. Callers own the transaction (one per import or
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from fundmatch import vocab
+from fundmatch.errors import InputError
 from fundmatch.interchange import load_json, parse_catalogue
 from fundmatch.models import (
     CatalogueState,
@@ -28,9 +31,16 @@ from fundmatch.models import (
     utcnow,
 )
 from fundmatch.scrapers import source_modules
-from fundmatch.scrapers.records import NON_CONTENT_FIELDS, Contact, Deadline, ProgramRecord
+from fundmatch.scrapers.records import (
+    MANUAL_SOURCE,
+    NON_CONTENT_FIELDS,
+    Contact,
+    Deadline,
+    ProgramRecord,
+    program_key,
+)
 
-MANUAL_SOURCE = "manual"
+logger = logging.getLogger(__name__)
 FACET_FIELDS = ("regions", "funding_types", "applicant_types", "topics")
 _RECORD_COLUMNS = (
     "title",
@@ -66,7 +76,7 @@ class ApplyResult:
     changed: int = 0
     unchanged: int = 0
     withdrawn: int = 0
-    changed_keys: list[tuple[str, str]] = field(default_factory=list)
+    changed_keys: list[str] = field(default_factory=list)
 
     @property
     def touched(self) -> bool:
@@ -127,7 +137,7 @@ def ensure_source(session: Session, source_id: str) -> Source:
         elif source_id == MANUAL_SOURCE:
             source = Source(id=source_id, title="Kuratierte und importierte Einträge", publisher="fundmatch")
         else:
-            raise ValueError(f"unknown source {source_id!r}")
+            raise InputError(f"unbekannte Quelle {source_id!r}")
         try:
             with session.begin_nested():
                 session.add(source)
@@ -169,50 +179,82 @@ def apply_records(
     ProgramRevision with the field-level diff. ``listings`` maps a source to the ids of its complete,
     successful listing: a stored program of that source whose id is not listed becomes
     ``withdrawn``. Nothing is ever deleted.
+
+    Most records of a refresh are unchanged, so the stored programs are first read light (key, id,
+    content hash, last seen, status); whole programs are loaded, in one query, only where a record
+    changed one or a listing withdraws one, and the unchanged ones move ``last_seen`` in one bulk UPDATE.
     """
-    listings = listings or {}
+    listed = {source_id: set(ids) for source_id, ids in (listings or {}).items()}
     seen_at = seen_at or utcnow()
     result = ApplyResult()
-    sources = {r.source for r in records} | set(listings)
+    sources = {r.source for r in records} | set(listed)
     for source_id in sources:
         ensure_source(session, source_id)
-    existing = {
-        (p.source, p.source_id): p
-        for p in session.scalars(
-            select(Program).where(Program.source.in_(sources)).options(selectinload(Program.facets))
+    stored = {
+        (row.source, row.source_id): row
+        for row in session.execute(
+            select(
+                Program.id, Program.source, Program.source_id, Program.content_hash, Program.last_seen, Program.status
+            ).where(Program.source.in_(sources))
         )
     }
-    for raw in records:
-        record = raw.normalised()
-        last_seen = record.last_seen or seen_at
-        program = existing.get(record.key)
+    hashes = [raw.content_hash() for raw in records]
+    to_load = {
+        stored[key].id
+        for key, content_hash in zip(((r.source, r.source_id) for r in records), hashes, strict=True)
+        if key in stored and stored[key].content_hash != content_hash
+    }
+    to_load |= {
+        row.id
+        for (source_id, program_id), row in stored.items()
+        if source_id in listed and program_id not in listed[source_id] and row.status != "withdrawn"
+    }
+    loaded = select(Program).where(Program.id.in_(to_load)).options(selectinload(Program.facets))
+    existing: dict[tuple[str, str], Program] = (
+        {(p.source, p.source_id): p for p in session.scalars(loaded)} if to_load else {}
+    )
+    moved: dict[int, datetime] = {}
+    for raw, content_hash in zip(records, hashes, strict=True):
+        key = (raw.source, raw.source_id)
+        last_seen = raw.last_seen or seen_at
+        program = existing.get(key)
+        if program is None and key in stored:
+            row = stored[key]
+            latest = moved.get(row.id, row.last_seen)
+            if latest is None or last_seen > latest:
+                moved[row.id] = last_seen
+            result.unchanged += 1
+            continue
         if program is None:
+            record = raw.normalised()
             program = Program(source=record.source, source_id=record.source_id, first_seen=last_seen)
             _write_record(program, record)
             program.last_seen = last_seen
             program.updated_at = seen_at
             session.add(program)
-            existing[record.key] = program
+            existing[key] = program
             result.new += 1
             continue
-        if program.content_hash == record.content_hash():
+        if program.content_hash == content_hash:
             if program.last_seen is None or last_seen > program.last_seen:
                 program.last_seen = last_seen
             result.unchanged += 1
             continue
-        _record_change(session, program, record, run, seen_at)
+        _record_change(session, program, raw.normalised(), run, seen_at)
         program.last_seen = max(last_seen, program.last_seen)
         result.changed += 1
-        result.changed_keys.append(record.key)
-    for source_id, listed in listings.items():
-        listed = set(listed)
-        for key, program in existing.items():
-            if key[0] == source_id and key[1] not in listed and program.status != "withdrawn":
+        result.changed_keys.append(program_key(*key))
+    if moved:
+        session.execute(update(Program), [{"id": program_id, "last_seen": when} for program_id, when in moved.items()])
+    for source_id, ids in listed.items():
+        for key in [*stored, *(k for k in existing if k not in stored)]:
+            program = existing.get(key)
+            if program is not None and key[0] == source_id and key[1] not in ids and program.status != "withdrawn":
                 record = record_from_program(program)
                 record.status = "withdrawn"
                 _record_change(session, program, record, run, seen_at)
                 result.withdrawn += 1
-                result.changed_keys.append(key)
+                result.changed_keys.append(program_key(*key))
     if result.touched:
         bump_version(session)
     session.flush()
@@ -266,11 +308,13 @@ class ProgramFilter:
         )
         for value, vocabulary in checks:
             if value is not None and value not in vocabulary:
-                raise ValueError(f"unknown {vocabulary.name} {value!r}; valid: {', '.join(vocabulary.codes)}")
+                raise InputError(
+                    f"unbekannter Code {value!r} ({vocabulary.name}); gültig sind: {', '.join(vocabulary.codes)}"
+                )
         if self.land is not None and self.land not in vocab.LAND_BY_CODE:
-            raise ValueError(f"unknown Land {self.land!r}; valid: {vocab.valid_land_codes()}")
+            raise InputError(f"unbekanntes Land {self.land!r}; gültig sind: {vocab.valid_land_codes()}")
         if self.order not in ("title", "deadline", "updated"):
-            raise ValueError(f"unknown order {self.order!r}; valid: title, deadline, updated")
+            raise InputError(f"unbekannte Sortierung {self.order!r}; gültig sind: title, deadline, updated")
 
 
 def _has_facet(facet: str, codes: Sequence[str]):
@@ -334,18 +378,10 @@ def get_program(session: Session, source: str, source_id: str) -> Program | None
     )
 
 
-def parse_program_key(key: str) -> tuple[str, str]:
-    """``SOURCE:SOURCE_ID`` → (source, source_id)."""
-    source, sep, source_id = key.partition(":")
-    if not sep or not source or not source_id:
-        raise ValueError(f"program key must look like SOURCE:SOURCE_ID, got {key!r}")
-    return source, source_id
-
-
 def matching_ids(session: Session, query: ProgramFilter) -> dict[str, int]:
     """Program key → id for every program a filter admits (light: no program is loaded)."""
     statement = select(Program.id, Program.source, Program.source_id).where(*filter_conditions(query))
-    return {f"{source}:{source_id}": program_id for program_id, source, source_id in session.execute(statement)}
+    return {program_key(source, source_id): program_id for program_id, source, source_id in session.execute(statement)}
 
 
 def programs_by_ids(session: Session, ids: Sequence[int]) -> list[Program]:
@@ -412,8 +448,13 @@ def stats(session: Session) -> CatalogueStats:
 
 def import_catalogue(session: Session, data: bytes, *, name: str, max_bytes: int) -> ApplyResult:
     """Parse a catalogue file and apply it in the caller's transaction: all records or none."""
+    clock = time.perf_counter()
     records = parse_catalogue(load_json(data, name=name, max_bytes=max_bytes), name=name)
-    return apply_records(session, records)
+    result = apply_records(session, records)
+    fields = {"file": name, "programs": len(records), "new": result.new, "changed": result.changed}
+    fields |= {"unchanged": result.unchanged, "seconds": round(time.perf_counter() - clock, 2)}
+    logger.info("Katalog %s gelesen: %s neu, %s geändert", name, result.new, result.changed, extra=fields)
+    return result
 
 
 def seed_catalogue(session: Session) -> ApplyResult:

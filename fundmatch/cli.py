@@ -7,18 +7,22 @@ Expected failures are ``click.ClickException`` (exit 1, message on stderr); scri
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from fundmatch import catalogue, db, vocab
+from fundmatch import __version__, logs, vocab
 from fundmatch.config import Settings, load_settings
-from fundmatch.interchange import InterchangeError, catalogue_document
+from fundmatch.errors import FundmatchError
+
+if TYPE_CHECKING:  # imported where used, so that `fundmatch --help` loads no database or matching library
+    from fundmatch import catalogue, db
 
 
 @dataclass
@@ -30,11 +34,15 @@ class CliContext:
 
     @property
     def database(self) -> db.Database:
+        from fundmatch import db
+
         if self._database is None:
             self._database = db.Database(self.settings)
         return self._database
 
     def session(self):
+        from fundmatch import db
+
         try:
             self.database.ensure_ready()
         except db.DatabaseNotReady as exc:
@@ -56,31 +64,39 @@ def format_option(func: Callable) -> Callable:
     )(func)
 
 
-def expected_errors(func: Callable) -> Callable:
-    """Turn the services' documented input errors into clean CLI errors."""
+LOGGING_COMMANDS = ("serve", "refresh")
+"""Long-running commands whose progress is logged (level INFO) unless FUNDMATCH_LOG_LEVEL says otherwise."""
 
-    @wraps(func)
-    def wrapper(*args, **kwargs):
+
+class FundmatchGroup(click.Group):
+    """The command group: fundmatch's expected errors end a command with their message and exit code 1;
+    anything else is a bug, logged with its traceback, exit code 2."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
-            return func(*args, **kwargs)
-        except (InterchangeError, ValueError) as exc:
+            return super().invoke(ctx)
+        except FundmatchError as exc:
             raise click.ClickException(str(exc)) from None
-
-    return wrapper
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception:
+            logging.getLogger("fundmatch.cli").exception("Interner Fehler bei »fundmatch %s«", " ".join(sys.argv[1:]))
+            click.echo("Interner Fehler: das ist ein Programmfehler (Einzelheiten im Protokoll oben).", err=True)
+            raise SystemExit(2) from None
 
 
 def echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=FundmatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--database-url", envvar="FUNDMATCH_DATABASE_URL", help="SQLAlchemy URL; default: SQLite in the data dir."
 )
 @click.option(
     "--data-dir", envvar="FUNDMATCH_DATA_DIR", type=click.Path(file_okay=False), help="Where fundmatch keeps its files."
 )
-@click.version_option(package_name="fundmatch")
+@click.version_option(version=__version__, prog_name="fundmatch")
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, data_dir: str | None) -> None:
     """fundmatch: funding programs for municipal measures.
@@ -89,6 +105,7 @@ def cli(ctx: click.Context, database_url: str | None, data_dir: str | None) -> N
     Example:
       fundmatch seed && fundmatch catalogue list --land BY --topic digitalisierung
     """
+    logs.configure("INFO" if ctx.invoked_subcommand in LOGGING_COMMANDS else "WARNING")
     ctx.obj = CliContext(load_settings(database_url=database_url, data_dir=data_dir))
 
 
@@ -111,6 +128,8 @@ def db_upgrade(ctx: CliContext) -> None:
     Example:
       fundmatch db upgrade
     """
+    from fundmatch import db
+
     revision = db.upgrade(ctx.database.engine)
     click.echo(f"database at schema revision {revision}")
 
@@ -125,6 +144,8 @@ def seed(ctx: CliContext, output_format: str) -> None:
     Example:
       fundmatch seed
     """
+    from fundmatch import catalogue
+
     with ctx.session() as session:
         result = catalogue.seed_catalogue(session)
         total = catalogue.stats(session).total
@@ -166,6 +187,8 @@ def filter_options(func: Callable) -> Callable:
 
 
 def _program_filter(**kwargs) -> catalogue.ProgramFilter:
+    from fundmatch import catalogue
+
     land = kwargs.pop("land", None)
     return catalogue.ProgramFilter(land=land.upper() if land else None, **kwargs)
 
@@ -174,7 +197,6 @@ def _program_filter(**kwargs) -> catalogue.ProgramFilter:
 @click.argument("file", type=click.File("rb"))
 @format_option
 @pass_context
-@expected_errors
 def catalogue_import(ctx: CliContext, file, output_format: str) -> None:
     """Import a catalogue file (interchange format) in one transaction; "-" reads stdin.
 
@@ -184,6 +206,8 @@ def catalogue_import(ctx: CliContext, file, output_format: str) -> None:
     Example:
       fundmatch catalogue import programs.json
     """
+    from fundmatch import catalogue
+
     name = getattr(file, "name", "<stdin>")
     max_bytes = ctx.settings.max_import_mb * 1_000_000
     data = file.read(max_bytes + 1)
@@ -200,7 +224,6 @@ def catalogue_import(ctx: CliContext, file, output_format: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
 @filter_options
 @pass_context
-@expected_errors
 def catalogue_export(ctx: CliContext, out: str | None, **filters) -> None:
     """Export the catalogue (or a filtered part) in the interchange format.
 
@@ -209,6 +232,9 @@ def catalogue_export(ctx: CliContext, out: str | None, **filters) -> None:
       fundmatch catalogue export --out catalogue.json
       fundmatch catalogue export --level land --land SN > sachsen.json
     """
+    from fundmatch import catalogue
+    from fundmatch.interchange import catalogue_document
+
     query = _program_filter(limit=None, **filters)
     with ctx.session() as session:
         records = catalogue.all_records(session, query)
@@ -227,7 +253,6 @@ def catalogue_export(ctx: CliContext, out: str | None, **filters) -> None:
 @click.option("--offset", type=click.IntRange(0), default=0)
 @format_option
 @pass_context
-@expected_errors
 def catalogue_list(ctx: CliContext, output_format: str, **filters) -> None:
     """List programs matching filters.
 
@@ -236,12 +261,14 @@ def catalogue_list(ctx: CliContext, output_format: str, **filters) -> None:
       fundmatch catalogue list --land NW --applicant kommune --topic digitalisierung
       fundmatch catalogue list --text Breitband --format json
     """
+    from fundmatch import catalogue
+
     query = _program_filter(**filters)
     with ctx.session() as session:
         total, programs = catalogue.search_programs(session, query)
         rows = [
             {
-                "key": f"{p.source}:{p.source_id}",
+                "key": p.key,
                 "title": p.title,
                 "level": p.level,
                 "regions": p.regions,
@@ -266,7 +293,6 @@ def catalogue_list(ctx: CliContext, output_format: str, **filters) -> None:
 @click.argument("key")
 @format_option
 @pass_context
-@expected_errors
 def catalogue_show(ctx: CliContext, key: str, output_format: str) -> None:
     """Show one program with its change history; KEY is SOURCE:SOURCE_ID.
 
@@ -274,7 +300,10 @@ def catalogue_show(ctx: CliContext, key: str, output_format: str) -> None:
     Example:
       fundmatch catalogue show manual:bund/kfw/ikk-208-investitionskredit-kommunen
     """
-    source, source_id = catalogue.parse_program_key(key)
+    from fundmatch import catalogue
+    from fundmatch.scrapers.records import parse_program_key
+
+    source, source_id = parse_program_key(key)
     with ctx.session() as session:
         program = catalogue.get_program(session, source, source_id)
         if program is None:
@@ -314,6 +343,8 @@ def catalogue_stats(ctx: CliContext, output_format: str) -> None:
     Example:
       fundmatch catalogue stats --format json
     """
+    from fundmatch import catalogue
+
     with ctx.session() as session:
         result = catalogue.stats(session)
     if output_format == "json":
@@ -348,7 +379,7 @@ def refresh_command(ctx: CliContext, sources: tuple[str, ...], dry_run: bool, ou
       fundmatch refresh
       fundmatch refresh --source eu_funding_tenders --dry-run --format json
     """
-    from fundmatch import refresh
+    from fundmatch import db, refresh
 
     log = (lambda line: click.echo(line, err=True)) if output_format == "json" else click.echo
     try:
@@ -416,7 +447,6 @@ def sources_list(ctx: CliContext, runs: int, output_format: str) -> None:
 @click.argument("source")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(["json"]), default="json", show_default=True)
-@expected_errors
 def sources_parse(source: str, path: Path, output_format: str) -> None:
     """Parse a saved page or file offline and print the records in the catalogue interchange format.
 
@@ -428,6 +458,7 @@ def sources_parse(source: str, path: Path, output_format: str) -> None:
       fundmatch sources parse foerderdatenbank saved/detail.html --format json
       fundmatch sources parse eu_funding_tenders grantsTenders.json
     """
+    from fundmatch.interchange import catalogue_document
     from fundmatch.scrapers import source_modules
     from fundmatch.scrapers.base import ParseError, Warnings
 
@@ -454,7 +485,7 @@ def _load_measures(path: str, max_bytes: int):
 def _free_text_measure(
     text: str, land: str | None, applicant: str, funding_type: str | None, handlungsfeld: str | None
 ):
-    from fundmatch.interchange import measure_from_dict
+    from fundmatch.interchange import MeasureSpec
 
     if not land:
         raise click.UsageError("--land is needed with a free-text measure")
@@ -464,7 +495,7 @@ def _free_text_measure(
         data["funding_type"] = funding_type
     if handlungsfeld:
         data["handlungsfeld"] = handlungsfeld
-    return measure_from_dict(data, "measure")
+    return MeasureSpec.from_dict(data, "Maßnahme")
 
 
 def _print_matches(run) -> None:
@@ -503,7 +534,6 @@ def _print_matches(run) -> None:
 @click.option("--include-ineligible", is_flag=True, help="Also list programs the measure cannot use.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_context
-@expected_errors
 def match_command(
     ctx: CliContext,
     text,
@@ -550,7 +580,6 @@ def match_command(
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="uebersicht.xlsx or uebersicht.csv")
 @click.option("--top", type=click.IntRange(1, 20), default=3, show_default=True, help="Programs per measure.")
 @pass_context
-@expected_errors
 def overview_command(ctx: CliContext, measures_file: str, out: str, top: int) -> None:
     """Write the Förderübersicht: every measure with its top programs (XLSX or CSV by file name).
 
@@ -589,7 +618,6 @@ def overview_command(ctx: CliContext, measures_file: str, out: str, top: int) ->
 )
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_context
-@expected_errors
 def eval_command(ctx: CliContext, gold: str, catalogue_file: str | None, output_format: str) -> None:
     """Evaluate the matcher on a judged set against a BM25 baseline (nDCG@5/10, Recall@20, MRR).
 
@@ -599,6 +627,7 @@ def eval_command(ctx: CliContext, gold: str, catalogue_file: str | None, output_
     Example:
       fundmatch eval benchmarks/eval/gold_seed.json --catalogue seed_data/programs.json
     """
+    from fundmatch import catalogue
     from fundmatch.interchange import load_json, parse_catalogue
     from fundmatch.matching import evaluate
     from fundmatch.matching.ranker import Matcher
@@ -652,7 +681,6 @@ def eval_command(ctx: CliContext, gold: str, catalogue_file: str | None, output_
 @click.option("--template", help="Template name (see `fundmatch templates list`); default: chosen from the program.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the .docx.")
 @pass_context
-@expected_errors
 def draft_command(ctx: CliContext, measure_id, measures_file, file_measure_id, program_key, template, out) -> None:
     """Write a pre-filled DOCX application draft for a measure and a program, to finish in Word.
 
@@ -753,7 +781,7 @@ def serve(ctx: CliContext, host: str, port: int, threads: int) -> None:
 
     from waitress import serve as waitress_serve
 
-    from fundmatch import users
+    from fundmatch import catalogue, users
     from fundmatch.web import create_app
 
     if not ctx.settings.secret_key and not ctx.settings.is_embedded:

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from fundmatch import __version__
+from fundmatch.errors import ConfigurationError
+
 ENV_PREFIX = "FUNDMATCH_"
 
 
@@ -21,14 +24,26 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_int(name: str, default: int, low: int, high: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+        raise ConfigurationError(f"{ENV_PREFIX}{name} muss eine ganze Zahl von {low} bis {high} sein, nicht {raw!r}")
+    return int(raw)
+
+
+def _env_seconds(name: str, default: float) -> float:
     raw = _env(name)
     if raw is None:
         return default
     try:
-        return int(raw)
+        value = float(raw.replace(",", "."))
     except ValueError:
-        raise ValueError(f"{ENV_PREFIX}{name} must be a whole number, got {raw!r}") from None
+        value = -1.0
+    if not 0 <= value < 86_400:
+        raise ConfigurationError(f"{ENV_PREFIX}{name} muss eine Zahl von Sekunden sein, nicht {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -38,7 +53,7 @@ class Settings:
     data_dir: Path
     database_url: str
     template_dir: Path | None = None
-    user_agent: str = "fundmatch/0.1 (+https://github.com/fundmatch; kontakt@fundmatch.invalid)"
+    user_agent: str = f"fundmatch/{__version__} (+https://github.com/fundmatch; kontakt@fundmatch.invalid)"
     contact_email: str = "kontakt@fundmatch.invalid"
     http_timeout_s: float = 30.0
     http_min_delay_s: float = 1.0
@@ -69,7 +84,7 @@ def _source_overrides() -> tuple[dict[str, str], dict[str, tuple[int, int]]]:
         elif name.startswith(ENV_PREFIX + "SOURCE_EXPECTED_") and value:
             match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", value)
             if not match:
-                raise ValueError(f"{name} must look like MIN-MAX, got {value!r}")
+                raise ConfigurationError(f"{name} muss die Form MIN-MAX haben, nicht {value!r}")
             expected[name.removeprefix(ENV_PREFIX + "SOURCE_EXPECTED_").lower()] = (int(match[1]), int(match[2]))
     return urls, expected
 
@@ -87,9 +102,9 @@ def load_settings(database_url: str | None = None, data_dir: str | Path | None =
         template_dir=Path(template_dir) if template_dir else None,
         user_agent=user_agent or Settings.user_agent,
         contact_email=_env("CONTACT_EMAIL", Settings.contact_email) or Settings.contact_email,
-        http_timeout_s=float(_env("HTTP_TIMEOUT", "30") or 30),
-        http_min_delay_s=float(_env("HTTP_MIN_DELAY", "1") or 1),
-        max_import_mb=_env_int("MAX_IMPORT_MB", Settings.max_import_mb),
+        http_timeout_s=_env_seconds("HTTP_TIMEOUT", Settings.http_timeout_s),
+        http_min_delay_s=_env_seconds("HTTP_MIN_DELAY", Settings.http_min_delay_s),
+        max_import_mb=_env_int("MAX_IMPORT_MB", Settings.max_import_mb, 1, 4096),
         secret_key=_env("SECRET_KEY"),
         source_urls=source_urls,
         source_expected=source_expected,

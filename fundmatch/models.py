@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from fundmatch.scrapers.records import program_key
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -153,6 +155,10 @@ class Program(Base):
     revisions: Mapped[list[ProgramRevision]] = relationship(
         back_populates="program", cascade="all, delete-orphan", order_by="ProgramRevision.id"
     )
+
+    @property
+    def key(self) -> str:
+        return program_key(self.source, self.source_id)
 
 
 class ProgramFacet(Base):

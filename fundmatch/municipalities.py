@@ -6,6 +6,7 @@ Form input arrives as plain strings (web forms, API JSON); every problem is coll
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -13,13 +14,18 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from fundmatch import vocab
+from fundmatch import german, vocab
+from fundmatch.errors import InputError
 from fundmatch.interchange import MeasureSpec
 from fundmatch.models import Measure, Municipality, Strategy
 
+logger = logging.getLogger(__name__)
 
-class FormErrors(ValueError):
+
+class FormErrors(InputError):
     """Field → message for everything wrong with one form."""
+
+    http_status = 422
 
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
@@ -59,31 +65,25 @@ class _Form:
         return code
 
     def number(self, name: str, *, integer: bool = False) -> float | None:
-        raw = str(self._raw(name, str, int, float) or "").strip()
-        if not raw:
+        """An amount in euros as :func:`german.parse_amount` reads it, or with ``integer`` a count (population)."""
+        raw = self._raw(name, str, int, float)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
-        cleaned = raw.replace("€", "").replace(" ", "")
-        if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+(,\d+)?", cleaned):
-            cleaned = cleaned.replace(".", "").replace(",", ".")
         try:
-            value = float(cleaned)
-        except ValueError:
-            self.errors[name] = f"keine Zahl: {raw!r}"
+            return german.parse_integer(raw) if integer else german.parse_amount(raw)
+        except german.GermanValueError as exc:
+            self.errors[name] = str(exc)
             return None
-        if value < 0 or (integer and not value.is_integer()):
-            self.errors[name] = "muss eine positive" + (" ganze" if integer else "") + " Zahl sein"
-            return None
-        return value
 
     def day(self, name: str) -> date | None:
-        raw = str(self._raw(name, str) or "").strip()
-        if not raw:
+        """A date as :func:`german.parse_date` reads it, so the form accepts what the measure import accepts."""
+        raw = self._raw(name, str)
+        if raw is None or not raw.strip():
             return None
-        match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", raw)
         try:
-            return date(int(match[3]), int(match[2]), int(match[1])) if match else date.fromisoformat(raw)
-        except ValueError:
-            self.errors[name] = f"kein Datum (TT.MM.JJJJ): {raw!r}"
+            return german.parse_date(raw)
+        except german.GermanValueError as exc:
+            self.errors[name] = str(exc)
             return None
 
     def flag(self, name: str) -> bool:
@@ -113,7 +113,7 @@ def save_municipality(session: Session, data: Mapping, municipality: Municipalit
     if ags:
         try:
             ags_land = vocab.land_for_ags(ags).code
-        except ValueError as exc:
+        except InputError as exc:
             form.errors["ags"] = str(exc)
         else:
             if land and ags_land != land:
@@ -209,18 +209,22 @@ def save_measure(session: Session, strategy: Strategy, data: Mapping, measure: M
 
 
 def measure_spec(measure: Measure) -> MeasureSpec:
-    """A stored measure as the matcher sees it."""
-    return MeasureSpec(
-        id=str(measure.id),
-        title=measure.title,
-        land=measure.land,
-        description=measure.description or "",
-        applicant_type=measure.applicant_type,
-        handlungsfeld=measure.handlungsfeld,
-        cost_eur=measure.cost_eur,
-        start=measure.planned_start,
-        municipality_type=measure.strategy.municipality.kind,
-    )
+    """A stored measure as the matcher and the drafts see it (checked like a file's measure, so a value
+    an older version let through is a clear error, not a crash further on)."""
+    values = {
+        "id": str(measure.id),
+        "title": measure.title,
+        "land": measure.land,
+        "description": measure.description or "",
+        "applicant_type": measure.applicant_type,
+        "handlungsfeld": measure.handlungsfeld,
+        "cost_eur": measure.cost_eur,
+        "start": measure.planned_start,
+        "municipality_type": measure.strategy.municipality.kind,
+        "time_horizon": measure.time_horizon,
+        "goal": measure.goal,
+    }
+    return MeasureSpec.from_dict(values, f"Gespeicherte Maßnahme {measure.id} „{measure.title}“")
 
 
 def all_measures(session: Session) -> list[Measure]:
@@ -250,4 +254,7 @@ def import_measures(session: Session, strategy: Strategy, rows: list) -> list[Me
         session.add(measure)
         created.append(measure)
     session.flush()
+    logger.info(
+        "%s Maßnahmen in Strategie %s importiert", len(created), strategy.id, extra={"strategy_id": strategy.id}
+    )
     return created

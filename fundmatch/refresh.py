@@ -8,9 +8,11 @@ with a heartbeat keeps two refreshes from running at once; a stale lock is taken
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,17 +26,19 @@ from sqlalchemy.exc import IntegrityError
 from fundmatch import catalogue
 from fundmatch.config import Settings
 from fundmatch.db import Database
+from fundmatch.errors import ConflictError, InputError
 from fundmatch.models import RefreshLock, RunWarning, ScrapeRun, utcnow
 from fundmatch.scrapers import source_modules
 from fundmatch.scrapers.base import Harvest, ParseError, SourceConfig, SourceInfo
 from fundmatch.scrapers.http import Fetcher, FetchError, HttpPolicy
 
+logger = logging.getLogger(__name__)
 LOCK_NAME = "refresh"
 MAX_STORED_WARNINGS = 1_000
 EXIT_CODES = {"ok": 0, "partial": 1, "failed": 2}
 
 
-class RefreshLocked(RuntimeError):
+class RefreshLocked(ConflictError):
     """Another refresh holds the lock and its heartbeat is fresh."""
 
 
@@ -203,13 +207,16 @@ def run_source(
             session.add(run)
             session.flush()
             report.run_id = run.id
+    clock = time.perf_counter()
     try:
         _harvest_and_apply(database, module, config, fetcher, report, started, log)
     except BaseException as exc:
         report.status, report.message = "failed", f"internal error: {exc!r}"
+        logger.exception("Quelle %s: Lauf %s mit internem Fehler abgebrochen", info.id, report.run_id)
         if not dry_run:
             _store_run(database, report)
         raise
+    _log_run(report, time.perf_counter() - clock)
     log(
         f"[{info.id}] {report.status}: {report.new} new, {report.changed} changed, {report.unchanged} unchanged, "
         f"{report.withdrawn} withdrawn" + (f" — {report.message}" if report.message else "")
@@ -217,6 +224,19 @@ def run_source(
     if not dry_run:
         _store_run(database, report)
     return report
+
+
+def _log_run(report: RunReport, seconds: float) -> None:
+    """The operator's line per source run: counts as fields, so a log system can chart and alert on them."""
+    fields = {
+        name: getattr(report, name)
+        for name in ("source", "run_id", "status", "dry_run", "fetched", "new", "changed", "unchanged", "withdrawn")
+    }
+    fields["errors"] = report.errors
+    fields["warnings"] = len(report.warnings)
+    fields["seconds"] = round(seconds, 2)
+    level = logging.WARNING if report.status == "failed" else logging.INFO
+    logger.log(level, "Quelle %s: Lauf %s %s", report.source, report.run_id, report.status, extra=fields)
 
 
 def refresh(
@@ -234,14 +254,15 @@ def refresh(
     chosen = list(source_ids or modules)
     unknown = [s for s in chosen if s not in modules]
     if unknown:
-        raise ValueError(f"unknown source {', '.join(unknown)}; known: {', '.join(modules)}")
+        raise InputError(f"unbekannte Quelle {', '.join(unknown)}; bekannt sind: {', '.join(modules)}")
     database.ensure_ready()
     today = today or date.today()
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(http_policy(settings))
+    clock = time.perf_counter()
     try:
         with refresh_lock(database, settings.refresh_lock_stale_s):
-            return [
+            reports = [
                 run_source(
                     database, modules[s], source_config(settings, modules[s], today), fetcher, dry_run=dry_run, log=log
                 )
@@ -250,6 +271,13 @@ def refresh(
     finally:
         if own_fetcher:
             fetcher.close()
+    outcome = {r.source: r.status for r in reports}
+    logger.info(
+        "Aktualisierung beendet: %s",
+        ", ".join(f"{source} {status}" for source, status in outcome.items()),
+        extra={"runs": outcome, "exit_code": exit_code(reports), "seconds": round(time.perf_counter() - clock, 2)},
+    )
+    return reports
 
 
 def exit_code(reports: Iterable[RunReport]) -> int:

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from fundmatch import catalogue, vocab
+from fundmatch.errors import InputError
 from fundmatch.matching.eligibility import next_deadline
 from fundmatch.models import MatchDecision, Measure, Program, ProgramRevision, ScrapeRun, Strategy
 
 
-class DecisionError(ValueError):
+class DecisionError(InputError):
     """A decision that cannot be recorded."""
 
 
@@ -44,7 +45,7 @@ def decisions_for(session: Session, measure_id: int) -> dict[str, MatchDecision]
     rows = session.scalars(
         select(MatchDecision).where(MatchDecision.measure_id == measure_id).options(selectinload(MatchDecision.program))
     )
-    return {f"{d.program.source}:{d.program.source_id}": d for d in rows}
+    return {d.program.key: d for d in rows}
 
 
 @dataclass(frozen=True)

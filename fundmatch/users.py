@@ -5,20 +5,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from fundmatch.errors import InputError
 from fundmatch.models import User
 
 ROLES = ("admin", "consultant")
 MIN_PASSWORD = 10
-# A hash to compare against when the user does not exist, so both paths take the same time.
-_DUMMY_HASH = generate_password_hash("fundmatch-dummy-password", method="scrypt")
+PASSWORD_METHOD = "scrypt"
+"""Slow on purpose; the test suite swaps in a cheap method, never the product."""
 
 
-class UserError(ValueError):
+@cache
+def _dummy_hash(method: str) -> str:
+    """A hash to compare against when the user does not exist, so both paths take the same time."""
+    return generate_password_hash("fundmatch-dummy-password", method=method)
+
+
+class UserError(InputError):
     """A user that cannot be created as asked."""
 
 
@@ -32,7 +40,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
         raise UserError(f"password must have at least {MIN_PASSWORD} characters")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise UserError(f"user {username!r} exists already")
-    user = User(username=username, password_hash=generate_password_hash(password, method="scrypt"), role=role)
+    user = User(username=username, password_hash=generate_password_hash(password, method=PASSWORD_METHOD), role=role)
     session.add(user)
     session.flush()
     return user
@@ -42,7 +50,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user when the password fits; None otherwise (in the same time either way)."""
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(PASSWORD_METHOD), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from fundmatch.errors import InputError
+
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -23,7 +25,7 @@ def fold(label: str) -> str:
     return _NON_ALNUM.sub("", text)
 
 
-class UnknownLabel(ValueError):
+class UnknownLabel(InputError):
     """A label a source used that no vocabulary knows."""
 
     def __init__(self, vocabulary: str, label: str):
@@ -569,11 +571,11 @@ HANDLUNGSFELD_TOPICS: dict[str, tuple[str, ...]] = {
 def land_for_ags(ags: str) -> Land:
     """The Land of an Amtlicher Gemeindeschlüssel (8 digits, the first two name the Land)."""
     if not re.fullmatch(r"\d{8}", ags or ""):
-        raise ValueError(f"AGS must be 8 digits, got {ags!r}")
+        raise InputError(f"Der AGS hat 8 Ziffern, nicht {ags!r}")
     try:
         return LAND_BY_AGS_PREFIX[ags[:2]]
     except KeyError:
-        raise ValueError(f"AGS {ags!r} starts with {ags[:2]!r}, which is no Land (01–16)") from None
+        raise InputError(f"Der AGS {ags!r} beginnt mit {ags[:2]!r}; das ist kein Land (01–16)") from None
 
 
 def region_code(raw: str) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from fundmatch.errors import FundmatchError
 from fundmatch.scrapers.records import ProgramRecord
 
 
@@ -28,7 +29,7 @@ class SourceInfo:
     attribution: str | None = None
 
 
-class ParseError(ValueError):
+class ParseError(FundmatchError):
     """A page or file that does not hold what its parser must find; says source, where and what."""
 
     def __init__(self, source: str, where: str, what: str):

@@ -108,10 +108,13 @@ def derive_status(start: date | None, deadlines: Iterable[Deadline], today: date
 def _deadline_kinds(days: list[date], model: str) -> list[Deadline]:
     days = sorted(set(days))
     if len(days) == 1:
-        return [Deadline(days[0], "submission")]
+        return [Deadline(date=days[0], kind="submission")]
     if "two" in model.lower() and len(days) == 2:
-        return [Deadline(days[0], "sketch", "erste Stufe"), Deadline(days[1], "submission", "zweite Stufe")]
-    return [Deadline(d, "cutoff", f"Stichtag {i} von {len(days)}") for i, d in enumerate(days, 1)]
+        return [
+            Deadline(date=days[0], kind="sketch", note="erste Stufe"),
+            Deadline(date=days[1], kind="submission", note="zweite Stufe"),
+        ]
+    return [Deadline(date=d, kind="cutoff", note=f"Stichtag {i} von {len(days)}") for i, d in enumerate(days, 1)]
 
 
 @dataclass
@@ -203,10 +206,12 @@ def record_from_result(result: dict, today: date, warnings: Warnings) -> Program
         facts.append(f"Budget des Themas: {budget.total:,.0f} EUR".replace(",", "."))
     if budget.grants:
         facts.append(f"Erwartete Zahl der Förderungen: {budget.grants}")
-    description, _ = cap("\n\n".join(filter(None, ["\n".join(f for f in facts if f), description_text])) or None)
+    description, _ = cap(
+        "\n\n".join(filter(None, ["\n".join(f for f in facts if f), description_text])) or None, "description"
+    )
     paragraphs = [p for p in description_text.split("\n\n") if len(p) > 40 and not p.endswith(":")]
     summary = paragraphs[0][:600] if paragraphs else None
-    legal, _ = cap(conditions or None)
+    legal, _ = cap(conditions or None, "legal_basis")
     return ProgramRecord(
         source=SOURCE.id,
         source_id=identifier,

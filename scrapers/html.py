@@ -7,13 +7,13 @@ import re
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+from fundmatch.scrapers.records import text_limit
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SOFT = re.compile("[\u00ad\u200b\ufeff]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2009\u202f]+")
 _LEFTOVER_ENTITY = re.compile(r"&(#x?[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 _BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "tr", "dl", "dt", "dd"}
-
-MAX_FIELD_CHARS = 200_000
 
 
 def strip_control(text: str) -> str:
@@ -75,8 +75,9 @@ def html_to_text(fragment: str | None) -> str:
     return element_text(soup(fragment).body or soup(fragment))
 
 
-def cap(text: str | None, limit: int = MAX_FIELD_CHARS) -> tuple[str | None, bool]:
-    """An absurdly long field cut to ``limit`` characters; the flag says whether it was cut."""
+def cap(text: str | None, field: str) -> tuple[str | None, bool]:
+    """An absurdly long text cut to what the record's ``field`` takes; the flag says whether it was cut."""
+    limit = text_limit(field)
     if text is None or len(text) <= limit:
         return text, False
-    return text[:limit].rstrip() + " …", True
+    return text[: limit - 2].rstrip() + " …", True

@@ -23,12 +23,14 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from fundmatch.errors import FundmatchError
+
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
 BOT_WALL_TITLES = (b"radware", b"captcha", b"bot manager", b"access denied")
 
 
-class FetchError(RuntimeError):
+class FetchError(FundmatchError):
     """A request that did not give usable content after the allowed retries."""
 
     def __init__(self, url: str, reason: str):

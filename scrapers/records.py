@@ -1,105 +1,167 @@
-"""The typed program record every source yields and the catalogue stores.
+"""The typed program record every source yields and the catalogue stores, declared once.
 
-Field names and values follow the catalogue interchange format (version 1). Scrapers build these
-records; ``fundmatch.interchange`` reads and writes them as JSON; ``fundmatch.catalogue`` stores them.
+Field names, codes and limits follow the catalogue interchange format (version 1): the same model
+validates what a scraper builds, reads an imported file and describes the program in the API's
+OpenAPI document. ``fundmatch.interchange`` reads and writes whole documents; ``fundmatch.catalogue``
+stores records.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from fundmatch import vocab
+from fundmatch.errors import InputError
+from fundmatch.shapes import (
+    Amount,
+    Code,
+    Codes,
+    Flag,
+    IsoDate,
+    OptionalText,
+    Rate,
+    Text,
+    TextList,
+    Timestamp,
+    Url,
+    invalid,
+)
 
 # Fields whose order carries no meaning: stored sorted so that a reordering is no change.
 CODE_LIST_FIELDS = ("regions", "funding_types", "applicant_types", "topics", "subtopics")
 # Fields that are bookkeeping of the catalogue, not content of the program.
 NON_CONTENT_FIELDS = ("last_seen",)
+KEY_SEPARATOR = ":"
+MANUAL_SOURCE = "manual"
+"""The source of curated and imported programs, which no scraper refreshes."""
 
 
-@dataclass(frozen=True)
-class Deadline:
+def program_key(source: str, source_id: str) -> str:
+    """The one spelling of a program's key, ``SOURCE:SOURCE_ID``, used in URLs, files and the API."""
+    return f"{source}{KEY_SEPARATOR}{source_id}"
+
+
+class ProgramKeyError(InputError):
+    """A text that is not a program key."""
+
+
+def parse_program_key(key: str) -> tuple[str, str]:
+    """``SOURCE:SOURCE_ID`` → (source, source_id); the source id may itself contain colons."""
+    source, separator, source_id = key.partition(KEY_SEPARATOR)
+    if not separator or not source or not source_id:
+        raise ProgramKeyError(f"Ein Programmschlüssel hat die Form QUELLE:KENNUNG, nicht {key!r}")
+    return source, source_id
+
+
+class Deadline(BaseModel):
     """A dated step: a submission deadline, the sketch stage of a two-stage call, a cut-off, the end."""
 
-    date: date
-    kind: str = "submission"
-    note: str | None = None
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: Annotated[date, IsoDate(required=True)]
+    kind: Annotated[str, Code(vocab.DEADLINE_KIND, default="submission")] = "submission"
+    note: Annotated[str | None, Text(500, nullable=True)] = None
 
 
-@dataclass(frozen=True)
-class Contact:
+class Contact(BaseModel):
     """Ansprechpunkt: who to call about the program."""
 
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    url: str | None = None
-    address: str | None = None
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: OptionalText = None
+    email: OptionalText = None
+    phone: OptionalText = None
+    url: OptionalText = None
+    address: OptionalText = None
 
     def is_empty(self) -> bool:
-        return not any(asdict(self).values())
+        return not any(self.model_dump().values())
 
 
-@dataclass
-class ProgramRecord:
+class ProgramRecord(BaseModel):
     """One funding program (Förderprogramm) as a source describes it."""
 
-    source: str
-    source_id: str
-    title: str
-    url: str
-    level: str
-    regions: list[str]
-    summary: str | None = None
-    description: str | None = None
-    funding_types: list[str] = field(default_factory=list)
-    applicant_types: list[str] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
-    subtopics: list[str] = field(default_factory=list)
-    funder: str | None = None
-    funding_rate_min: float | None = None
-    funding_rate_max: float | None = None
-    funding_rate_financially_weak: float | None = None
-    amount_min_eur: float | None = None
-    amount_max_eur: float | None = None
-    deadlines: list[Deadline] = field(default_factory=list)
-    rolling: bool | None = None
-    status: str = "unknown"
-    legal_basis: str | None = None
-    contact: Contact | None = None
-    links: list[str] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)
-    source_updated: date | None = None
-    last_seen: datetime | None = None
+    model_config = ConfigDict(extra="forbid")
 
+    source: Annotated[str, Text(64, required=True, strip=True)]
+    source_id: Annotated[str, Text(500, required=True, strip=True)]
+    title: Annotated[str, Text(1_000, required=True, single_line=True)]
+    url: Annotated[str, Url()]
+    level: Annotated[str, Code(vocab.LEVEL)]
+    regions: Annotated[list[str], Codes(vocab.REGION, required=True)]
+    summary: Annotated[str | None, Text(20_000, nullable=True)] = None
+    description: Annotated[str | None, Text(500_000, nullable=True)] = None
+    funding_types: Annotated[list[str], Codes(vocab.FUNDING_TYPE)] = Field(default_factory=list)
+    applicant_types: Annotated[list[str], Codes(vocab.APPLICANT_TYPE)] = Field(default_factory=list)
+    topics: Annotated[list[str], Codes(vocab.TOPIC)] = Field(default_factory=list)
+    subtopics: Annotated[list[str], Codes(list(vocab.SUBTOPIC_LABELS))] = Field(default_factory=list)
+    funder: OptionalText = None
+    funding_rate_min: Rate = None
+    funding_rate_max: Rate = None
+    funding_rate_financially_weak: Rate = None
+    amount_min_eur: Amount = None
+    amount_max_eur: Amount = None
+    deadlines: list[Deadline] = Field(default_factory=list)
+    rolling: Annotated[bool | None, Flag()] = None
+    status: Annotated[str, Code(vocab.STATUS, default="unknown")] = "unknown"
+    legal_basis: Annotated[str | None, Text(50_000, nullable=True)] = None
+    contact: Contact | None = None
+    links: Annotated[list[str], TextList(1_000, urls=True)] = Field(default_factory=list)
+    keywords: Annotated[list[str], TextList()] = Field(default_factory=list)
+    source_updated: Annotated[date | None, IsoDate()] = None
+    last_seen: Annotated[datetime | None, Timestamp()] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_lists(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("deadlines", []) is None:
+            return {**data, "deadlines": []}
+        return data
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ProgramRecord:
+        for low, high in (("funding_rate_min", "funding_rate_max"), ("amount_min_eur", "amount_max_eur")):
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                raise invalid("range", f"Feld {low!r}: {a:g} liegt über {high} {b:g}")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.source, self.source_id)
+    def key(self) -> str:
+        """``SOURCE:SOURCE_ID``, see :func:`program_key`; part of what the API answers, not of the file."""
+        return program_key(self.source, self.source_id)
 
     def normalised(self) -> ProgramRecord:
         """A copy with code lists sorted and de-duplicated, keywords de-duplicated, deadlines ordered."""
-        copy = ProgramRecord(**{f.name: getattr(self, f.name) for f in fields(self)})
-        for name in CODE_LIST_FIELDS:
-            setattr(copy, name, sorted(set(getattr(self, name))))
-        copy.keywords = list(dict.fromkeys(k for k in self.keywords if k))
-        copy.links = list(dict.fromkeys(u for u in self.links if u))
-        copy.deadlines = sorted(set(self.deadlines), key=lambda d: (d.date, d.kind, d.note or ""))
-        if copy.contact is not None and copy.contact.is_empty():
-            copy.contact = None
-        return copy
+        update: dict[str, Any] = {name: sorted(set(getattr(self, name))) for name in CODE_LIST_FIELDS}
+        update["keywords"] = list(dict.fromkeys(k for k in self.keywords if k))
+        update["links"] = list(dict.fromkeys(u for u in self.links if u))
+        update["deadlines"] = sorted(set(self.deadlines), key=lambda d: (d.date, d.kind, d.note or ""))
+        if self.contact is not None and self.contact.is_empty():
+            update["contact"] = None
+        return self.model_copy(update=update)
 
     def to_dict(self) -> dict:
-        """The interchange representation (JSON-ready; dates as ISO strings, empty contact as null)."""
+        """The interchange representation (JSON-ready; dates as ISO strings, empty contact as null).
+
+        Whole-number floats are written as integers: the content hash depends on this spelling, so
+        it must not change between versions."""
         data: dict = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "deadlines":
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name == "deadlines":
                 value = [{"date": d.date.isoformat(), "kind": d.kind, "note": d.note} for d in value]
-            elif f.name == "contact":
+            elif name == "contact":
                 value = (
                     None
                     if value is None or value.is_empty()
-                    else {k: v for k, v in asdict(value).items() if v is not None}
+                    else {k: v for k, v in value.model_dump().items() if v is not None}
                 )
             elif isinstance(value, datetime):
                 value = value.isoformat().replace("+00:00", "Z")
@@ -109,7 +171,7 @@ class ProgramRecord:
                 value = int(value)
             elif isinstance(value, list):
                 value = list(value)
-            data[f.name] = value
+            data[name] = value
         return data
 
     def content_hash(self) -> str:
@@ -121,4 +183,10 @@ class ProgramRecord:
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ProgramRecord))
+RECORD_FIELDS: tuple[str, ...] = tuple(ProgramRecord.model_fields)
+
+
+def text_limit(field: str) -> int:
+    """The longest text a record's field takes, as declared on the model (scrapers cut to it)."""
+    rule = next(m for m in ProgramRecord.model_fields[field].metadata if isinstance(m, Text))
+    return rule.limit

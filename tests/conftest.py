@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from fundmatch import db
+from fundmatch import db, users
 from fundmatch.cli import cli
 from fundmatch.config import Settings
 from fundmatch.models import Base
@@ -22,6 +22,15 @@ from fundmatch.models import Base
 FILES = Path(__file__).parent / "files"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 POSTGRES_ENV = "FUNDMATCH_TEST_POSTGRES_URL"
+
+
+PRODUCT_PASSWORD_METHOD = users.PASSWORD_METHOD
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hash(monkeypatch):
+    """scrypt costs ~50 ms a hash; tests create hundreds of users. The product keeps scrypt."""
+    monkeypatch.setattr(users, "PASSWORD_METHOD", "pbkdf2:sha256:1000")
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
@@ -16,7 +17,7 @@ from schemathesis import checks
 from fundmatch import catalogue, db, municipalities, users
 from fundmatch.config import Settings
 from fundmatch.web import create_app
-from fundmatch.web.openapi import document
+from fundmatch.web.api import openapi_document as document
 from tests.test_catalogue import record
 
 
@@ -36,6 +37,7 @@ def _app_and_token():
     return create_app(config, testing=True), token
 
 
+pytestmark = pytest.mark.slow
 APP, TOKEN = _app_and_token()
 schema = schemathesis.openapi.from_dict(document())
 schema.app = APP

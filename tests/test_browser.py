@@ -21,7 +21,10 @@ from fundmatch.measure_import import example_csv
 from fundmatch.web import create_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium not installed; CI installs it")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium not installed; CI installs it"),
+]
 PASSWORD = "browser-test-passwort"
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select
 
 from fundmatch import catalogue
+from fundmatch.errors import InputError
 from fundmatch.models import Program, ProgramFacet, ProgramRevision, ScrapeRun
 from fundmatch.scrapers.records import Contact, Deadline, ProgramRecord
 
@@ -26,7 +28,7 @@ def record(source_id: str = "land/by/gigabit", **overrides) -> ProgramRecord:
         funding_types=["zuschuss"],
         applicant_types=["kommune"],
         topics=["infrastruktur", "digitalisierung"],
-        deadlines=[Deadline(date(2099, 3, 31), "submission")],
+        deadlines=[Deadline(date=date(2099, 3, 31), kind="submission")],
         status="open",
         contact=Contact(name="Breitbandzentrum"),
         keywords=["Glasfaser"],
@@ -61,6 +63,63 @@ def test_unchanged_record_only_moves_last_seen(session):
     assert catalogue.catalogue_version(session) == version
 
 
+@contextmanager
+def statements(session):
+    """Every SQL statement the session's engine runs in the block, with its parameters."""
+    seen: list[tuple[str, object]] = []
+
+    def remember(_connection, _cursor, statement, parameters, _context, _executemany):
+        seen.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+
+
+def whole_program_selects(seen) -> list:
+    return [(sql, params) for sql, params in seen if sql.lstrip().startswith("SELECT") and "program.summary" in sql]
+
+
+def test_an_unchanged_import_reads_light_rows_and_moves_last_seen_in_one_update(session):
+    batch = [record(f"p{i}") for i in range(6)]
+    catalogue.apply_records(session, batch, seen_at=T0)
+    session.expunge_all()
+    with statements(session) as seen:
+        result = catalogue.apply_records(session, batch, seen_at=T1)
+    assert result.unchanged == 6
+    assert whole_program_selects(seen) == []
+    assert len([sql for sql, _ in seen if sql.lstrip().startswith("UPDATE program ")]) == 1
+    assert set(session.scalars(select(Program.last_seen))) == {T1}
+
+
+def test_an_import_loads_whole_programs_only_for_changed_records(session):
+    batch = [record(f"p{i}") for i in range(6)]
+    catalogue.apply_records(session, batch, seen_at=T0)
+    session.expunge_all()
+    changed_id = session.scalar(select(Program.id).where(Program.source_id == "p2"))
+    batch[2] = record("p2", title="Neue Gigabitrichtlinie")
+    with statements(session) as seen:
+        result = catalogue.apply_records(session, batch, seen_at=T1)
+    assert (result.changed, result.unchanged, result.changed_keys) == (1, 5, ["manual:p2"])
+    ((_, parameters),) = whole_program_selects(seen)
+    assert list(parameters) == [changed_id]
+    assert catalogue.get_program(session, "manual", "p2").title == "Neue Gigabitrichtlinie"
+    assert set(session.scalars(select(Program.last_seen))) == {T1}
+
+
+def test_a_record_repeated_in_one_batch_is_applied_in_order(session):
+    catalogue.apply_records(session, [record()], seen_at=T0)
+    result = catalogue.apply_records(
+        session, [record(title="Zwei"), record(title="Drei"), record(title="Drei")], seen_at=T1
+    )
+    assert (result.changed, result.unchanged) == (2, 1)
+    program = catalogue.get_program(session, "manual", "land/by/gigabit")
+    assert [r.diff["title"] for r in program.revisions] == [["Bayerische Gigabitrichtlinie", "Zwei"], ["Zwei", "Drei"]]
+
+
 def test_changed_record_keeps_previous_state_and_field_diff(session):
     catalogue.apply_records(session, [record()], seen_at=T0)
     run = ScrapeRun(source_id="manual")
@@ -68,7 +127,7 @@ def test_changed_record_keeps_previous_state_and_field_diff(session):
     session.flush()
     changed = record(title="Bayerische Gigabitrichtlinie 2.0", funding_rate_max=90)
     result = catalogue.apply_records(session, [changed], seen_at=T1, run=run)
-    assert result.changed == 1 and result.changed_keys == [("manual", "land/by/gigabit")]
+    assert result.changed == 1 and result.changed_keys == ["manual:land/by/gigabit"]
     program = catalogue.get_program(session, "manual", "land/by/gigabit")
     (revision,) = program.revisions
     assert revision.changed_fields == ["funding_rate_max", "title"]
@@ -159,11 +218,9 @@ def test_matching_ids_and_programs_by_ids_keep_the_callers_order(session):
 
 
 def test_filter_rejects_unknown_codes(session):
-    import pytest
-
-    with pytest.raises(ValueError, match="unknown Land 'XX'; valid: SH, HH"):
+    with pytest.raises(InputError, match="unbekanntes Land 'XX'; gültig sind: SH, HH"):
         catalogue.search_programs(session, catalogue.ProgramFilter(land="XX"))
-    with pytest.raises(ValueError, match="unknown Förderbereich 'breitband'"):
+    with pytest.raises(InputError, match=r"unbekannter Code 'breitband' \(Förderbereich\)"):
         catalogue.search_programs(session, catalogue.ProgramFilter(topic="breitband"))
 
 
@@ -171,9 +228,9 @@ def test_order_by_deadline_puts_undated_last(session):
     catalogue.apply_records(
         session,
         [
-            record("late", deadlines=[Deadline(date(2099, 12, 1))]),
+            record("late", deadlines=[Deadline(date=date(2099, 12, 1))]),
             record("none", deadlines=[]),
-            record("soon", deadlines=[Deadline(date(2099, 1, 1)), Deadline(date(2000, 1, 1))]),
+            record("soon", deadlines=[Deadline(date=date(2099, 1, 1)), Deadline(date=date(2000, 1, 1))]),
         ],
         seen_at=T0,
     )
@@ -185,7 +242,7 @@ def test_stored_record_reads_back_equal(session):
     original = record(description="Lang.\n\nText.", funding_rate_min=50.5, amount_max_eur=1_000_000)
     catalogue.apply_records(session, [original], seen_at=T0)
     back = catalogue.record_from_program(catalogue.get_program(session, "manual", "land/by/gigabit"))
-    assert back.to_dict() == replace(original.normalised(), last_seen=T0).to_dict()
+    assert back.to_dict() == original.normalised().model_copy(update={"last_seen": T0}).to_dict()
     assert back.content_hash() == original.content_hash()
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from importlib import resources
 
 import click
 import pytest
@@ -25,6 +28,56 @@ def test_every_command_has_help_with_an_example(path):
     assert result.exit_code == 0, result.output
     assert "Example:" in result.output
     assert "fundmatch " in result.output.split("Example:")[1]
+
+
+HEAVY_LIBRARIES = "{'sqlalchemy', 'alembic', 'numpy', 'scipy', 'sklearn', 'httpx', 'bs4', 'lxml'}"
+
+
+def loaded(script: str) -> list[str]:
+    """The heavy libraries a fresh interpreter has imported after running ``script``."""
+    probe = f"{script}\nimport sys\nprint(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY_LIBRARIES}))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().replace("'", '"'))
+
+
+def test_the_command_line_starts_without_database_or_matching_libraries():
+    """`fundmatch --help` must answer at once: such imports belong in the commands that need them."""
+    assert loaded("import fundmatch.cli") == []
+
+
+def test_a_database_at_the_newest_revision_opens_without_alembic(settings):
+    from fundmatch import db
+
+    db.Database(settings).ensure_ready()
+    script = (
+        "from fundmatch import db\n"
+        "from fundmatch.config import Settings\n"
+        f"settings = Settings(data_dir={str(settings.data_dir)!r}, database_url={settings.database_url!r})\n"
+        "db.Database(settings).ensure_ready()"
+    )
+    assert not [m for m in loaded(script) if m.startswith("alembic")]
+
+
+def test_the_head_revision_constant_is_alembics_head():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from fundmatch import db
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("fundmatch") / "migrations"))
+    assert ScriptDirectory.from_config(config).get_current_head() == db.HEAD_REVISION
+
+
+def test_an_unmigrated_embedded_database_is_migrated_on_first_use(tmp_path):
+    from fundmatch import db
+    from fundmatch.config import Settings
+
+    database = db.Database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'new.sqlite3'}"))
+    assert db.current_revision(database.engine) is None
+    database.ensure_ready()
+    assert db.current_revision(database.engine) == db.HEAD_REVISION
+    database.dispose()
 
 
 def write(tmp_path, name: str, content) -> str:
@@ -87,14 +140,17 @@ def test_list_filters_and_json(run_cli, tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b'{"format": "fundmatch-catalogue", "version": 1, "programs": [', "invalid JSON at line 1"),
-        (document(program(), format="something"), "format is 'something'"),
-        (document(program(), version=3), "version 3 is newer"),
-        (document(program(), program(source_id="z", regions=["Mars"])), "record 1 (source_id 'z'): field 'regions'"),
-        (document(program(), program(source_id="z", topics=["weltraum"])), "field 'topics': unknown code 'weltraum'"),
-        (document({k: v for k, v in program().items() if k != "url"}), "field 'url': is required"),
-        (b'{"format": "fundmatch-catalogue", "format": "x"}', "duplicate key 'format'"),
-        ('{"format": "fundmatch-catalogue", "titel": "Gräben"}'.encode("latin-1"), "not UTF-8"),
+        (b'{"format": "fundmatch-catalogue", "version": 1, "programs": [', "ungültiges JSON in Zeile 1"),
+        (document(program(), format="something"), "format ist 'something'"),
+        (document(program(), version=3), "Version 3 ist neuer"),
+        (document(program(), program(source_id="z", regions=["Mars"])), "Datensatz 1 (source_id 'z'): Feld 'regions'"),
+        (
+            document(program(), program(source_id="z", topics=["weltraum"])),
+            "Feld 'topics': unbekannter Code 'weltraum'",
+        ),
+        (document({k: v for k, v in program().items() if k != "url"}), "Feld 'url': fehlt (Pflichtfeld)"),
+        (b'{"format": "fundmatch-catalogue", "format": "x"}', "Schlüssel 'format' steht doppelt"),
+        ('{"format": "fundmatch-catalogue", "titel": "Gräben"}'.encode("latin-1"), "kein UTF-8"),
     ],
 )
 def test_bad_import_exits_nonzero_and_changes_nothing(run_cli, tmp_path, content, message):
@@ -113,15 +169,15 @@ def test_oversized_import_is_refused(run_cli, tmp_path, monkeypatch):
     )
     result = run_cli("catalogue", "import", write(tmp_path, "big.json", big))
     assert result.exit_code == 1
-    assert "more than the limit of 1 MB" in result.stderr
+    assert "erlaubt sind 1 MB" in result.stderr
     assert export(run_cli)["programs"] == []
 
 
 def test_show_unknown_program_and_bad_key(run_cli):
     assert "no program 'manual:nope'" in run_cli("catalogue", "show", "manual:nope").stderr
-    assert "SOURCE:SOURCE_ID" in run_cli("catalogue", "show", "nokey").stderr
+    assert "QUELLE:KENNUNG, nicht 'nokey'" in run_cli("catalogue", "show", "nokey").stderr
 
 
 def test_list_rejects_unknown_land(run_cli):
     result = run_cli("catalogue", "list", "--land", "XX")
-    assert result.exit_code == 1 and "unknown Land 'XX'" in result.stderr
+    assert result.exit_code == 1 and "unbekanntes Land 'XX'" in result.stderr

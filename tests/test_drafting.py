@@ -18,8 +18,9 @@ from lxml import etree
 
 from fundmatch.config import Settings
 from fundmatch.drafting import finance
-from fundmatch.drafting.context import DraftInput, DraftMeasure, MunicipalityInfo
+from fundmatch.drafting.context import DraftInput, MunicipalityInfo
 from fundmatch.drafting.render import TemplateProblem, available_templates, check_template, choose_template, render
+from fundmatch.interchange import MeasureSpec
 from fundmatch.models import Measure, Municipality, Strategy
 from fundmatch.scrapers.records import Contact, Deadline, ProgramRecord
 from tests.builders import document, program
@@ -42,13 +43,13 @@ PROGRAM = ProgramRecord(
     funding_rate_max=90,
     funding_rate_financially_weak=95,
     amount_max_eur=10_000_000,
-    deadlines=[Deadline(date(2027, 3, 31), "submission", "Stichtag")],
+    deadlines=[Deadline(date=date(2027, 3, 31), kind="submission", note="Stichtag")],
     status="open",
     legal_basis="Richtlinie vom 2. März 2020",
     contact=Contact(name="Breitbandzentrum", address="Am Platz 1, 92224 Amberg"),
     keywords=["Glasfaser"],
 )
-MEASURE = DraftMeasure(
+MEASURE = MeasureSpec(
     id="m1",
     title="Glasfaser für das Gewerbegebiet",
     land="BY",
@@ -89,14 +90,6 @@ def full_text(doc) -> str:
 
 
 # ---- finance -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("amount", "text"),
-    [(1234567.89, "1.234.567,89 €"), (0, "0,00 €"), (999.995, "1.000,00 €"), (-12.5, "-12,50 €"), (100, "100,00 €")],
-)
-def test_german_amounts(amount, text):
-    assert finance.euro(amount) == text
 
 
 def test_even_split_adds_up_to_the_cent():
@@ -238,7 +231,9 @@ def test_missing_municipality_becomes_placeholders():
 
 
 def test_eu_outline_for_eu_programs():
-    eu = replace(PROGRAM, level="eu", regions=["EU"], source_id="DIGITAL-2026-X", title="Local Digital Twins")
+    eu = PROGRAM.model_copy(
+        update={"level": "eu", "regions": ["EU"], "source_id": "DIGITAL-2026-X", "title": "Local Digital Twins"}
+    )
     info = choose_template("eu", None, TEMPLATES)
     assert info.name == "eu_outline"
     doc, _ = render_doc("eu_outline", DraftInput(MEASURE, eu, TOWN))
@@ -279,7 +274,9 @@ def test_word_quality_styles_language_header_footer_page_numbers_properties():
 
 
 def test_measure_text_is_inserted_literally_never_evaluated():
-    hostile = replace(MEASURE, title="Titel " + HOSTILE, description=HOSTILE + " " + "Langer Text. " * 8000)
+    hostile = MEASURE.model_copy(
+        update={"title": "Titel " + HOSTILE, "description": HOSTILE + " " + "Langer Text. " * 8000}
+    )
     doc, data = render_doc("projektskizze", DraftInput(hostile, PROGRAM, TOWN))
     text = full_text(doc)
     assert "{{ 7*7 }}" in text and "49" not in text.split("Titel")[1][:40]
@@ -345,6 +342,7 @@ def test_broken_docx_in_template_folder(tmp_path):
 # ---- LibreOffice -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed; CI installs it")
 @pytest.mark.parametrize("name", ["projektskizze", "finanzierungsplan", "anschreiben", "eu_outline"])
 def test_libreoffice_opens_the_draft(tmp_path, name):
@@ -465,4 +463,4 @@ def test_cli_draft_for_a_stored_measure_with_its_municipality(run_cli, tmp_path,
         or True
     )
     missing = run_cli("draft", "--measure", "999", "--program", "manual:land/by/gigabit", "--out", str(out))
-    assert missing.exit_code == 1 and "no measure with id 999" in missing.stderr
+    assert missing.exit_code == 1 and "Maßnahme 999 gibt es nicht" in missing.stderr

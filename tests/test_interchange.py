@@ -48,76 +48,81 @@ def test_minimal_record_needs_only_required_fields():
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"regions": ["BY", "XX"]}, "record 0 (source_id 'land/by/gigabit'): field 'regions': unknown code 'XX'"),
-        ({"topics": ["breitband"]}, "field 'topics': unknown code 'breitband'"),
-        ({"level": "state"}, "field 'level': unknown code 'state'"),
-        ({"funding_types": "zuschuss"}, "field 'funding_types': must be a list of strings"),
-        ({"status": "active"}, "field 'status': unknown code 'active'"),
-        ({"funding_rate_max": 120}, "field 'funding_rate_max': must be between 0 and 100"),
-        ({"funding_rate_min": 95}, "field 'funding_rate_min': 95 is above funding_rate_max 90"),
-        ({"deadlines": [{"date": "31.03.2027"}]}, "field 'deadlines[0].date': must be a date YYYY-MM-DD"),
-        ({"deadlines": [{"date": "2027-03-31", "kind": "soon"}]}, "field 'deadlines[0].kind': unknown code"),
-        ({"url": "ftp://example.org"}, "field 'url': must be an http(s) URL"),
-        ({"source": "somewhere"}, "field 'source': unknown source 'somewhere'"),
-        ({"title": "   "}, "field 'title': must not be empty"),
-        ({"title": "x" * 1001}, "field 'title': is 1,001 characters long, the limit is 1,000"),
-        ({"colour": "blue"}, "unknown fields ['colour']"),
-        ({"contact": {"fax": "1"}}, "field 'contact': unknown keys ['fax']"),
-        ({"last_seen": "yesterday"}, "field 'last_seen': must be an ISO timestamp"),
-        ({"rolling": "yes"}, "field 'rolling': must be true, false or null"),
+        ({"regions": ["BY", "XX"]}, "Datensatz 0 (source_id 'land/by/gigabit'): Feld 'regions': unbekannter Code 'XX'"),
+        ({"topics": ["breitband"]}, "Feld 'topics': unbekannter Code 'breitband'"),
+        ({"level": "state"}, "Feld 'level': unbekannter Code 'state'"),
+        ({"funding_types": "zuschuss"}, "Feld 'funding_types': muss eine Liste von Codes sein"),
+        ({"status": "active"}, "Feld 'status': unbekannter Code 'active'"),
+        ({"funding_rate_max": 120}, "Feld 'funding_rate_max': muss zwischen 0 und 100 liegen, nicht 120"),
+        ({"funding_rate_min": 95}, "Feld 'funding_rate_min': 95 liegt über funding_rate_max 90"),
+        (
+            {"deadlines": [{"date": "31.03.2027"}]},
+            "Feld 'deadlines[0].date': muss ein Datum JJJJ-MM-TT sein, nicht '31.03.2027'",
+        ),
+        ({"deadlines": [{"date": "2027-03-31", "kind": "soon"}]}, "Feld 'deadlines[0].kind': unbekannter Code 'soon'"),
+        ({"url": "ftp://example.org"}, "Feld 'url': muss eine http(s)-Adresse sein, nicht 'ftp://example.org'"),
+        ({"source": "somewhere"}, "Feld 'source': unbekannte Quelle 'somewhere'"),
+        ({"title": "   "}, "Feld 'title': darf nicht leer sein"),
+        ({"title": "x" * 1001}, "Feld 'title': ist 1.001 Zeichen lang, erlaubt sind höchstens 1.000"),
+        ({"colour": "blue"}, "unbekannte Felder ['colour']"),
+        ({"contact": {"fax": "1"}}, "Feld 'contact': unbekannte Felder ['fax']"),
+        ({"last_seen": "yesterday"}, "Feld 'last_seen': muss ein ISO-Zeitstempel sein, nicht 'yesterday'"),
+        ({"rolling": "yes"}, "Feld 'rolling': muss true oder false sein, nicht 'yes'"),
     ],
 )
 def test_bad_field_names_record_and_field(overrides, expected):
     with pytest.raises(InterchangeError) as error:
         parse(program(**overrides))
     assert expected in str(error.value)
-    assert str(error.value).startswith("test.json: record 0")
+    assert str(error.value).startswith("test.json: Datensatz 0")
 
 
 @pytest.mark.parametrize("missing", ["source", "source_id", "title", "url", "level", "regions"])
 def test_missing_required_field(missing):
     record = program()
     del record[missing]
-    with pytest.raises(InterchangeError, match=f"field '{missing}': is required"):
+    with pytest.raises(InterchangeError, match=rf"Feld '{missing}': fehlt \(Pflichtfeld\)"):
         parse(record)
 
 
 def test_error_names_the_failing_record_index():
-    with pytest.raises(InterchangeError, match=r"record 2 \(source_id 'c'\): field 'regions'"):
+    with pytest.raises(InterchangeError, match=r"Datensatz 2 \(source_id 'c'\): Feld 'regions'"):
         parse(program(source_id="a"), program(source_id="b"), program(source_id="c", regions=["Bayern"]))
 
 
 def test_duplicate_program_key_in_one_file():
-    with pytest.raises(InterchangeError, match="record 1 .*duplicate key manual:land/by/gigabit, first at record 0"):
+    with pytest.raises(
+        InterchangeError, match="Datensatz 1 .*Schlüssel manual:land/by/gigabit steht doppelt, zuerst in Datensatz 0"
+    ):
         parse(program(), program())
 
 
 def test_wrong_format_and_newer_version():
-    with pytest.raises(InterchangeError, match="format is 'fundmatch-measures', expected 'fundmatch-catalogue'"):
+    with pytest.raises(InterchangeError, match="format ist 'fundmatch-measures', erwartet wird 'fundmatch-catalogue'"):
         parse(program(), format="fundmatch-measures")
-    with pytest.raises(InterchangeError, match="version 2 is newer than this fundmatch understands"):
+    with pytest.raises(InterchangeError, match="Version 2 ist neuer, als dieses fundmatch versteht"):
         parse(program(), version=2)
-    with pytest.raises(InterchangeError, match="'programs' must be a list"):
+    with pytest.raises(InterchangeError, match="'programs' muss eine Liste sein"):
         parse_catalogue({"format": "fundmatch-catalogue", "version": 1, "programs": {}})
 
 
 def test_load_json_rejects_malformed_json_with_position():
-    with pytest.raises(InterchangeError, match=r"f.json: invalid JSON at line 2, column 1"):
+    with pytest.raises(InterchangeError, match=r"f.json: ungültiges JSON in Zeile 2, Spalte 1"):
         load_json(b'{"format": "x",\n}', name="f.json", max_bytes=1000)
 
 
 def test_load_json_rejects_duplicate_keys():
-    with pytest.raises(InterchangeError, match="f.json: duplicate key 'title' in one JSON object"):
+    with pytest.raises(InterchangeError, match="f.json: Schlüssel 'title' steht doppelt in einem JSON-Objekt"):
         load_json(b'{"title": "a", "title": "b"}', name="f.json", max_bytes=1000)
 
 
 def test_load_json_rejects_non_utf8_with_offset():
-    with pytest.raises(InterchangeError, match="f.json: not UTF-8: byte 0xe4 at offset 13"):
+    with pytest.raises(InterchangeError, match="f.json: kein UTF-8: Byte 0xe4 an Stelle 13"):
         load_json('{"title": "Gr\u00e4ben"}'.encode("latin-1"), name="f.json", max_bytes=1000)
 
 
 def test_load_json_rejects_oversized_file():
-    with pytest.raises(InterchangeError, match="f.json: file is 50.0 MB, more than the limit of 32 MB"):
+    with pytest.raises(InterchangeError, match="f.json: die Datei ist 50.0 MB groß, erlaubt sind 32 MB"):
         load_json(b" " * 50_000_000, name="f.json", max_bytes=32_000_000)
 
 
@@ -139,13 +144,48 @@ def test_measures_document_and_bare_list():
 @pytest.mark.parametrize(
     ("measure", "expected"),
     [
-        ({"id": "m1", "title": "x", "land": "XY"}, "field 'land': unknown Land 'XY'; valid: SH, HH"),
-        ({"id": "m1", "land": "BY"}, "field 'title': is required"),
-        ({"id": "m1", "title": "x", "land": "BY", "handlungsfeld": "Raumfahrt"}, "unknown Handlungsfeld"),
-        ({"id": "m1", "title": "x", "land": "BY", "applicant_type": "firma"}, "field 'applicant_type'"),
+        ({"id": "m1", "title": "x", "land": "XY"}, "Feld 'land': unbekanntes Land 'XY'; gültig sind: SH, HH"),
+        ({"id": "m1", "land": "BY"}, "Feld 'title': fehlt (Pflichtfeld)"),
+        (
+            {"id": "m1", "title": "x", "land": "BY", "handlungsfeld": "Raumfahrt"},
+            "Feld 'handlungsfeld': unbekannt: Handlungsfeld 'Raumfahrt'",
+        ),
+        (
+            {"id": "m1", "title": "x", "land": "BY", "applicant_type": "firma"},
+            "Feld 'applicant_type': unbekannter Code 'firma'",
+        ),
     ],
 )
 def test_bad_measures(measure, expected):
-    with pytest.raises(InterchangeError, match="measure 0") as error:
+    with pytest.raises(InterchangeError, match="Maßnahme 0") as error:
         parse_measures([measure])
     assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"amount_max_eur": float("inf")}, "Feld 'amount_max_eur': muss eine endliche Zahl sein, nicht inf"),
+        ({"amount_max_eur": float("nan")}, "Feld 'amount_max_eur': muss eine endliche Zahl sein, nicht nan"),
+        ({"amount_max_eur": 1e999}, "Feld 'amount_max_eur': muss eine endliche Zahl sein"),
+        ({"amount_max_eur": 1e308}, "Feld 'amount_max_eur': muss zwischen 0 und 1e+12 liegen"),
+        ({"amount_max_eur": "5000"}, "Feld 'amount_max_eur': muss eine Zahl sein, nicht '5000'"),
+        ({"funding_rate_max": True}, "Feld 'funding_rate_max': muss eine Zahl sein, nicht True"),
+        ({"links": ["javascript:alert(1)"]}, "Feld 'links': muss eine http(s)-Adresse sein"),
+        ({"source_updated": 1700000000}, "Feld 'source_updated': muss ein Datum JJJJ-MM-TT sein"),
+    ],
+)
+def test_numbers_dates_and_links_are_strict(overrides, expected):
+    with pytest.raises(InterchangeError) as error:
+        parse(program(**overrides))
+    assert expected in str(error.value)
+
+
+def test_deeply_nested_json_is_a_clear_error():
+    with pytest.raises(InterchangeError, match="f.json: das JSON ist zu tief verschachtelt"):
+        load_json(b"[" * 100_000 + b"]" * 100_000, name="f.json", max_bytes=10**7)
+
+
+def test_measure_labels_are_read_and_ids_may_be_numbers():
+    (measure,) = parse_measures([{"id": 7, "title": "x", "land": "nw", "time_horizon": "kurzfristig"}])
+    assert (measure.id, measure.land, measure.time_horizon) == ("7", "NW", "kurz")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import subprocess
+import sys
+import threading
 from datetime import date
 
 import numpy as np
@@ -18,6 +22,7 @@ from fundmatch.matching import evaluate, overview
 from fundmatch.matching.ranker import EmptyCatalogueError, Matcher, MeasureTextError, Weights
 from fundmatch.scrapers.records import Deadline, ProgramRecord
 from tests.builders import document, program
+from tests.test_web import app as web_app  # noqa: F401 (the web tests' app fixture, here "web_app")
 
 TODAY = date(2026, 11, 26)
 
@@ -98,7 +103,7 @@ CATALOGUE = [
         level="eu",
         status="open",
         rolling=False,
-        deadlines=[Deadline(date(2027, 3, 10))],
+        deadlines=[Deadline(date=date(2027, 3, 10))],
         applicant_types=[],
     ),
 ]
@@ -144,10 +149,16 @@ def test_applicant_mapping_for_other_applicants():
     [
         ("closed", [], None, el.INELIGIBLE, "Programm geschlossen"),
         ("withdrawn", [], None, el.INELIGIBLE, "Programm nicht mehr an der Quelle gelistet"),
-        ("open", [Deadline(date(2026, 1, 1))], False, el.INELIGIBLE, "alle Fristen abgelaufen (zuletzt 01.01.2026)"),
         (
             "open",
-            [Deadline(date(2026, 1, 1)), Deadline(date(2026, 11, 26))],
+            [Deadline(date=date(2026, 1, 1))],
+            False,
+            el.INELIGIBLE,
+            "alle Fristen abgelaufen (zuletzt 01.01.2026)",
+        ),
+        (
+            "open",
+            [Deadline(date=date(2026, 1, 1)), Deadline(date=date(2026, 11, 26))],
             False,
             el.ELIGIBLE,
             "nächste Frist: 26.11.2026",
@@ -157,7 +168,7 @@ def test_applicant_mapping_for_other_applicants():
         ("unknown", [], None, el.CHECK, "Status unbekannt – prüfen, ob das Programm läuft"),
         (
             "forthcoming",
-            [Deadline(date(2027, 1, 20), "sketch")],
+            [Deadline(date=date(2027, 1, 20), kind="sketch")],
             False,
             el.ELIGIBLE,
             "Aufruf angekündigt, nächste Frist 20.01.2027",
@@ -189,6 +200,110 @@ def test_missing_data_never_excludes():
         today=TODAY,
     )
     assert result.verdict == el.CHECK and len(result.reasons) == 4
+
+
+@pytest.mark.parametrize("status", ["open", "forthcoming", "closed", "withdrawn", "unknown"])
+@pytest.mark.parametrize("rolling", [True, False, None])
+def test_the_timing_table_decides_as_timing_check(status, rolling):
+    deadline_sets = [
+        [],
+        [Deadline(date=date(2026, 11, 26))],
+        [Deadline(date=date(2026, 1, 5)), Deadline(date=date(2027, 2, 1))],
+    ]
+    table = el.TimingTable.of([(status, deadlines, rolling) for deadlines in deadline_sets])
+    for today in (date(2026, 1, 1), date(2026, 11, 26), date(2026, 11, 27), date(2027, 3, 1)):
+        expected = [el.RANK[el.timing_check(status, d, rolling, today).verdict] for d in deadline_sets]
+        assert table.ranks(today).tolist() == expected
+
+
+def test_the_tabulated_verdicts_are_those_of_the_checks():
+    for land, applicant, funding_type in [("BY", "kommune", None), ("SN", "hochschule", "darlehen")]:
+        spec = measure("Glasfaser", land=land, applicant_type=applicant, funding_type=funding_type)
+        expected = [
+            el.RANK[
+                el.assess(
+                    regions=r.regions,
+                    applicant_types=r.applicant_types,
+                    status=r.status,
+                    deadlines=r.deadlines,
+                    rolling=r.rolling,
+                    funding_types=r.funding_types,
+                    land=land,
+                    applicant=applicant,
+                    funding_type=funding_type,
+                    today=TODAY,
+                ).verdict
+            ]
+            for r in CATALOGUE
+        ]
+        assert MATCHER.verdicts(spec, TODAY).tolist() == expected
+
+
+# ---- vectors -----------------------------------------------------------------------------------
+
+SAMPLE_TEXTS = [
+    "Gigabitförderung Bayern: Glasfaserausbau in Gemeinden",
+    "  LED-Straßenbeleuchtung\tund  Außenbeleuchtung ",
+    "WLAN an Schulen, Medienentwicklungsplan, iPads",
+    "a ab abc",
+    "",
+    "Äußerst ÜBERÖRTLICHE Förderung",
+]
+
+
+def test_the_vectorizers_agree_with_scikit_learn():
+    from sklearn.feature_extraction.text import TfidfVectorizer as Reference
+
+    from fundmatch.matching.vectors import TfidfVectorizer, char_wb_ngrams
+
+    token_docs = [text.lower().split() for text in SAMPLE_TEXTS]
+    queries = ["Glasfaser für die Gemeinde", "unbekannt xyz"]
+    cases = [
+        (
+            TfidfVectorizer(lambda tokens: tokens),
+            Reference(analyzer=lambda tokens: tokens, sublinear_tf=True, norm="l2", dtype=np.float32),
+            [*token_docs, token_docs[0] * 3],
+            [q.lower().split() for q in queries],
+        ),
+        (
+            TfidfVectorizer(lambda text: char_wb_ngrams(text, (3, 5))),
+            Reference(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1, dtype=np.float32),
+            SAMPLE_TEXTS,
+            queries,
+        ),
+    ]
+    for own, reference, documents, new in cases:
+        fitted = own.fit_transform(documents)
+        expected = reference.fit_transform(documents)
+        assert own.vocabulary_ == reference.vocabulary_
+        np.testing.assert_allclose(own.idf_, reference.idf_, atol=1e-6)
+        np.testing.assert_allclose(fitted.toarray(), expected.toarray(), atol=1e-6)
+        np.testing.assert_allclose(own.transform(new).toarray(), reference.transform(new).toarray(), atol=1e-6)
+
+
+def test_the_inverted_index_scores_as_the_matrix_product():
+    from fundmatch.matching import vectors
+
+    rng = np.random.default_rng(3)
+    dense = rng.random((40, 30)).astype(np.float32) * (rng.random((40, 30)) < np.linspace(0.02, 0.9, 30))
+    rows = vectors.SparseRows(
+        np.concatenate(([0], np.cumsum((dense > 0).sum(axis=1)))),
+        np.nonzero(dense)[1].astype(np.int32),
+        dense[dense > 0],
+        30,
+    )
+    index = vectors.InvertedIndex.from_rows(rows)
+    assert 0 < len(index.dense_) < 30  # both ways of scoring are used
+    queries = rng.random((5, 30)).astype(np.float32) * (rng.random((5, 30)) < 0.4)
+    query_rows = vectors.SparseRows(
+        np.concatenate(([0], np.cumsum((queries > 0).sum(axis=1)))),
+        np.nonzero(queries)[1].astype(np.int32),
+        queries[queries > 0],
+        30,
+    )
+    np.testing.assert_allclose(index.dot(query_rows), dense @ queries.T, atol=1e-5)
+    assert index.contains(int(np.nonzero(dense[:, 29])[0][0]), 29)
+    assert not index.contains(int(np.flatnonzero(dense[:, 0] == 0)[0]), 0)
 
 
 # ---- ranking -----------------------------------------------------------------------------------
@@ -314,7 +429,8 @@ def test_ties_break_by_key():
 @pytest.mark.parametrize("text", ["", "   \n\t ", "und der die das mit für"])
 def test_empty_or_stop_word_text_is_an_error(text):
     with pytest.raises(MeasureTextError, match="no words to match on"):
-        MATCHER.rank(MeasureSpec(id="m", title=text or " ", description="", land="BY"))
+        # Built without validation: the matcher guards itself against texts a file could never hold.
+        MATCHER.rank(MeasureSpec.model_construct(id="m", title=text, description="", land="BY"))
 
 
 def test_an_empty_catalogue_is_a_clear_error():
@@ -324,7 +440,7 @@ def test_an_empty_catalogue_is_a_clear_error():
 
 def test_hostile_text_is_plain_text():
     hostile = "<script>alert('x')</script>Glasfaser \x00\x1b {{ 7*7 }} " + "Breitband " * 200_000
-    matches = MATCHER.rank(measure(hostile), today=TODAY)
+    matches = MATCHER.rank(measure("Breitband\n" + hostile), today=TODAY)
     assert matches and matches[0].source_id == "gigabit-by"
 
 
@@ -485,7 +601,7 @@ def test_cli_match_errors(run_cli, tmp_path):
     assert "no words to match on" in run_cli("match", "und oder", "--land", "BY").stderr
     assert "--land is needed" in run_cli("match", "Glasfaser").stderr
     bad = measures_file(tmp_path, {"id": "m1", "title": "x", "land": "Bayern"})
-    assert "unknown Land 'BAYERN'" in run_cli("match", "--measures", bad).stderr
+    assert "Feld 'land': unbekanntes Land 'Bayern'" in run_cli("match", "--measures", bad).stderr
 
 
 @pytest.mark.parametrize(("value", "cell"), [(250000.0, "250000"), (0.417, "0,417"), (1e-9, "0"), ("m1", "m1")])
@@ -518,21 +634,101 @@ def test_index_is_rebuilt_when_the_catalogue_changes(run_cli, settings, tmp_path
     second = json.loads(run_cli("match", "Glasfaser", "--land", "BY", "--format", "json").stdout)
     assert second["catalogue_version"] != first
     assert "neu" in [m["source_id"] for m in second["results"][0]["matches"]]
-    assert len(list((settings.data_dir / "index").glob("matcher-*.pickle"))) == 1  # the stale index is gone
+    (current,) = (settings.data_dir / "index").iterdir()  # the stale index is gone, and no temporary file is left
+    assert current.suffix == ".npz" and second["catalogue_version"] in current.name
 
 
 def test_an_index_of_an_older_format_is_neither_loaded_nor_kept(run_cli, settings, tmp_path):
-    """A new release (other fitted state or shipped weights) must not match with an old pickled index."""
+    """A new release (other learned state) must not match with an old index, nor keep old pickled ones."""
     from fundmatch.matching import index
 
     seed_small(run_cli, tmp_path)
     run_cli("match", "Glasfaser", "--land", "BY")
-    (current,) = (settings.data_dir / "index").glob("matcher-*.pickle")
+    (current,) = (settings.data_dir / "index").glob("matcher-*.npz")
     older = current.with_name(current.name.replace(f"matcher-{index.INDEX_FORMAT}-", "matcher-0-"))
     current.rename(older)
+    pickled = current.with_name(current.name.replace(f"matcher-{index.INDEX_FORMAT}-", "matcher-2-")).with_suffix(
+        ".pickle"
+    )
+    pickled.write_bytes(b"an index of format 2")
     index._memory.clear()
     assert run_cli("match", "Glasfaser", "--land", "BY").exit_code == 0
-    assert [p.name for p in (settings.data_dir / "index").glob("matcher-*.pickle")] == [current.name]
+    assert [p.name for p in (settings.data_dir / "index").iterdir()] == [current.name]
+
+
+def test_the_index_file_holds_arrays_and_json_and_ranks_as_the_fitted_matcher(tmp_path):
+    from fundmatch.matching import index
+
+    path = tmp_path / "index.npz"
+    index.save(MATCHER, path)
+    with np.load(path, allow_pickle=False) as stored:  # refuses object arrays: nothing in it is pickled
+        assert {stored[name].dtype.kind for name in stored.files} <= set("biuf")
+    loaded = index.load(path)
+    measures = [measure("Glasfaser und Schulen und Straßenbeleuchtung"), measure("WLAN an der Grundschule", id="m2")]
+    expected = [[m.to_dict() for m in ms] for ms in MATCHER.rank_many(measures, top=20, today=TODAY)]
+    assert [[m.to_dict() for m in ms] for ms in loaded.rank_many(measures, top=20, today=TODAY)] == expected
+    assert loaded.relevance("Glasfaser") == MATCHER.relevance("Glasfaser")
+
+
+def test_an_index_fitted_with_another_thesaurus_is_not_used(tmp_path, monkeypatch):
+    from fundmatch.matching import index
+
+    path = tmp_path / "index.npz"
+    index.save(MATCHER, path)
+    monkeypatch.setattr(index, "fitted_with", lambda: "another thesaurus")
+    assert index.load(path) is None
+
+
+def test_ranking_from_a_stored_index_imports_neither_scikit_learn_nor_scipy(tmp_path):
+    from fundmatch.matching import index
+
+    path = tmp_path / "index.npz"
+    index.save(MATCHER, path)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from fundmatch.interchange import MeasureSpec\n"
+        "from fundmatch.matching import index\n"
+        f"matcher = index.load(Path({str(path)!r}))\n"
+        "assert matcher.rank(MeasureSpec(id='m', title='Glasfaser für die Gemeinde', land='BY'))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'sklearn', 'scipy'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_processes_building_the_same_index_at_once_do_not_trip_over_each_other(database, settings, monkeypatch):
+    """Threads without the process lock stand for processes: each builds and writes the same index."""
+    from fundmatch import catalogue
+    from fundmatch.matching import index
+
+    with database.session() as session:
+        catalogue.apply_records(session, CATALOGUE[:5])
+    with database.session() as session:
+        index.current_matcher(session, settings)
+    with database.session() as session:
+        catalogue.apply_records(session, CATALOGUE)
+    monkeypatch.setattr(index, "_lock", contextlib.nullcontext())
+    monkeypatch.setattr(index, "_memory", {})
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            with database.session() as session:
+                barrier.wait()
+                assert len(index.current_matcher(session, settings).keys_) == len(CATALOGUE)
+        except BaseException as exc:  # reported below with the others
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    (stored,) = (settings.data_dir / "index").iterdir()
+    assert len(index.load(stored).keys_) == len(CATALOGUE)
 
 
 def test_overview_xlsx_and_csv_flag_measures_without_eligible_program(run_cli, tmp_path):
@@ -582,3 +778,34 @@ def test_cli_eval_prints_both_rankers(run_cli, tmp_path):
     assert set(result) == {"fundmatch", "bm25"}
     table = run_cli("eval", str(path)).stdout
     assert "held out" in table and "dev" in table
+
+
+def test_the_match_page_loads_its_programs_in_one_query_whatever_it_shows(web_app):  # noqa: F811 (the fixture)
+    from sqlalchemy import event
+
+    from tests.test_web import Browser, make_measure
+
+    browser = Browser(web_app, "admin")
+    _, _, measure_id = make_measure(browser, title="Glasfaser und LED", description="Glasfaserausbau, LED-Leuchten")
+    page = f"/massnahmen/{measure_id}?eignung=alle&top="
+    assert browser.get(page + "1").status_code == 200  # builds the index
+    selects: list[str] = []
+
+    def count(_connection, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    engine = web_app.extensions["fundmatch.database"].engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        shown = {}
+        for top in (1, 3):
+            selects.clear()
+            html = browser.get(page + str(top)).get_data(as_text=True)
+            shown[top] = (html.count("Gigabitförderung Bayern") > 0) + (html.count("LED-Straßenbeleuchtung") > 0)
+            shown[top] += html.count("Glasfaser Sachsen") > 0
+            shown[f"selects {top}"] = len(selects)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert (shown[1], shown[3]) == (1, 3)
+    assert shown["selects 1"] == shown["selects 3"]

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from fundmatch import vocab
+from fundmatch.errors import InputError
 from fundmatch.measure_import import (
     COLUMNS,
     MAX_BYTES,
@@ -445,5 +446,5 @@ def test_empty_file_is_refused():
         parse_measure_table(b"  \r\n", "l.csv")
 
 
-def test_import_error_is_a_value_error():
-    assert issubclass(MeasureImportError, ValueError)
+def test_import_error_is_an_expected_input_error():
+    assert issubclass(MeasureImportError, InputError) and not issubclass(MeasureImportError, ValueError)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from fundmatch import catalogue, refresh
 from fundmatch.cli import cli
+from fundmatch.errors import InputError
 from fundmatch.models import Program, ProgramRevision, RefreshLock, ScrapeRun, utcnow
 from fundmatch.scrapers.foerderdatenbank.harvest import EXPORT_PATH, SEARCH_PATH
 from fundmatch.scrapers.http import Fetcher, HttpPolicy
@@ -308,7 +309,7 @@ def test_a_stale_lock_is_taken_over_and_released(run, database):
 
 
 def test_unknown_source_is_refused(run):
-    with pytest.raises(ValueError, match="unknown source nope; known: foerderdatenbank, eu_funding_tenders"):
+    with pytest.raises(InputError, match="unbekannte Quelle nope; bekannt sind: foerderdatenbank, eu_funding_tenders"):
         run("nope")
 
 
@@ -366,3 +367,22 @@ def test_cli_sources_parse_prints_interchange_json():
     assert bad.exit_code == 1 and "malformed JSON" in bad.stderr
     unknown = CliRunner().invoke(cli, ["sources", "parse", "nope", str(FILES / "eu_funding_tenders_malformed.json")])
     assert unknown.exit_code == 1 and "unknown source 'nope'" in unknown.stderr
+
+
+def test_each_source_run_and_the_refresh_log_one_line(run, monkeypatch, capsys):
+    from fundmatch import logs
+
+    monkeypatch.setenv("FUNDMATCH_LOG_FORMAT", "json")
+    monkeypatch.setenv("FUNDMATCH_LOG_LEVEL", "INFO")
+    logs.configure()
+    capsys.readouterr()
+    run()
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    monkeypatch.setenv("FUNDMATCH_LOG_FORMAT", "text")
+    logs.configure()
+    runs = {e["source"]: e for e in events if e["message"].startswith("Quelle ")}
+    assert set(runs) == {"foerderdatenbank", "eu_funding_tenders"}
+    assert runs["foerderdatenbank"]["status"] == "ok" and runs["foerderdatenbank"]["new"] > 0
+    assert isinstance(runs["eu_funding_tenders"]["run_id"], int) and runs["eu_funding_tenders"]["seconds"] >= 0
+    (summary,) = [e for e in events if e["message"].startswith("Aktualisierung beendet")]
+    assert summary["exit_code"] == 0 and summary["runs"] == {"foerderdatenbank": "ok", "eu_funding_tenders": "ok"}

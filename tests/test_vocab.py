@@ -7,6 +7,7 @@ import json
 import pytest
 
 from fundmatch import vocab
+from fundmatch.errors import InputError
 from tests.conftest import SHARED
 
 
@@ -70,7 +71,7 @@ def test_land_for_ags(ags, land):
 
 @pytest.mark.parametrize("ags", ["1234567", "17000000", "abcdefgh", ""])
 def test_bad_ags(ags):
-    with pytest.raises(ValueError, match="AGS"):
+    with pytest.raises(InputError, match="AGS"):
         vocab.land_for_ags(ags)
 
 

@@ -11,6 +11,7 @@ import pytest
 from docx import Document
 from icalendar import Calendar
 from openpyxl import load_workbook
+from werkzeug.test import EnvironBuilder
 
 from fundmatch import catalogue, users
 from fundmatch.measure_import import example_csv
@@ -34,7 +35,7 @@ def app(settings, database):
                     title="Gigabitförderung Bayern",
                     summary="Zuschüsse für den Glasfaserausbau in Gemeinden.",
                     rolling=True,
-                    deadlines=[Deadline(__import__("datetime").date(2099, 3, 31))],
+                    deadlines=[Deadline(date=__import__("datetime").date(2099, 3, 31))],
                 ),
                 record(
                     "led",
@@ -354,12 +355,20 @@ def test_upload_type_and_size_are_checked(admin):
         content_type="multipart/form-data",
     )
     assert pdf.status_code == 422
-    huge = admin.post(
-        f"/strategien/{strategy_id}",
-        {"action": "import", "file": (io.BytesIO(b"x" * 3_000_000), "liste.csv")},
+    # The test client spools a large body to a temporary file and leaves it open when the app refuses
+    # the request early; building the request here lets the test close it.
+    builder = EnvironBuilder(
+        path=f"/strategien/{strategy_id}",
+        method="POST",
+        data={"action": "import", "csrf_token": admin.token, "file": (io.BytesIO(b"x" * 3_000_000), "liste.csv")},
         content_type="multipart/form-data",
     )
-    assert huge.status_code == 413
+    environ = builder.get_environ()
+    try:
+        assert admin.client.open(environ).status_code == 413
+    finally:
+        environ["wsgi.input"].close()
+        builder.close()
 
 
 def test_example_files(admin):
@@ -377,6 +386,22 @@ def test_only_admins_start_a_refresh(admin, consultant, app, monkeypatch):
     assert admin.post("/quellen/aktualisieren").status_code == 302
     assert len(started) == 1
     assert "Jetzt aktualisieren" not in consultant.get("/quellen/").get_data(as_text=True)
+
+
+def test_unexpected_error_in_the_background_refresh_is_reported_as_failed(app, admin, monkeypatch, capsys):
+    from fundmatch import refresh
+    from fundmatch.web import sources_views
+
+    def broken(*_args, **_kwargs):
+        raise AttributeError("defekt")
+
+    monkeypatch.setattr(refresh, "refresh", broken)
+    job = sources_views.start_refresh(app)
+    job.thread.join(timeout=10)
+    assert job.done and job.error and "internen Fehler" in job.error
+    status = admin.get("/quellen/status").get_data(as_text=True)
+    assert "Aktualisierung fehlgeschlagen" in status and "abgeschlossen" not in status
+    assert "AttributeError: defekt" in capsys.readouterr().err
 
 
 def test_refresh_job_reports_progress(app, admin, fixture_server):
@@ -438,9 +463,10 @@ def test_api_municipality_measure_matches_decisions_draft(api):
     measure = api(
         "POST",
         f"/api/v1/strategies/{strategy['id']}/measures",
-        json={"title": "Glasfaser im Gewerbegebiet", "cost_eur": "500000"},
+        json={"title": "Glasfaser im Gewerbegebiet", "cost_eur": 500000, "planned_start": "2027-04-01"},
     )
-    assert measure.status_code == 201
+    assert measure.status_code == 201, measure.get_json()
+    assert measure.get_json()["cost_eur"] == 500000 and measure.get_json()["planned_start"] == "2027-04-01"
     measure_id = measure.get_json()["id"]
     matches = api("GET", f"/api/v1/measures/{measure_id}/matches?top=5").get_json()
     assert matches["format"] == "fundmatch-matches" and matches["results"][0]["matches"][0]["source_id"] == "gigabit"
@@ -457,6 +483,17 @@ def test_api_municipality_measure_matches_decisions_draft(api):
 def test_api_validation_errors(api):
     invalid = api("POST", "/api/v1/municipalities", json={"name": "", "land": "XX"})
     assert invalid.status_code == 422 and set(invalid.get_json()["errors"]) == {"name", "land"}
+    assert invalid.get_json()["errors"]["name"] == "darf nicht leer sein"
+    typed = api("POST", "/api/v1/municipalities", json={"name": "Stadt", "land": "BY", "population": "12000"})
+    assert typed.get_json()["errors"] == {"population": "muss eine Zahl sein, nicht '12000'"}
+    town = api("POST", "/api/v1/municipalities", json={"name": "Stadt", "land": "BY"}).get_json()
+    strategy = api("POST", f"/api/v1/municipalities/{town['id']}/strategies", json={"title": "S"}).get_json()
+    costly = api(
+        "POST", f"/api/v1/strategies/{strategy['id']}/measures", json={"title": "Glasfaser", "cost_eur": 1e308}
+    )
+    assert costly.status_code == 422
+    assert costly.get_json()["errors"]["cost_eur"].startswith("muss zwischen 0 und 1e+12 liegen")
+    assert api("GET", "/api/v1/programs?page=0").get_json()["errors"] == {"page": "muss mindestens 1 sein"}
     assert api("POST", "/api/v1/municipalities", data="kein json").status_code == 400
     assert api("GET", "/api/v1/measures/999").status_code == 404
     assert api("POST", "/api/v1/match", json={"format": "x"}).status_code == 422
@@ -521,3 +558,9 @@ def test_users_commands(run_cli):
     token = run_cli("users", "token", "--username", "kim").stdout.strip()
     assert token.startswith("fm_") and len(token) > 30
     assert "no user 'nobody'" in run_cli("users", "token", "--username", "nobody").stderr
+
+
+def test_the_product_hashes_passwords_with_scrypt():
+    from tests.conftest import PRODUCT_PASSWORD_METHOD
+
+    assert PRODUCT_PASSWORD_METHOD == "scrypt"

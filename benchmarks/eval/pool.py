@@ -36,7 +36,7 @@ ZERO = Weights(text=0, chars=0, concepts=0, topics=0, name=0, region=0, applican
 def candidate(record: ProgramRecord) -> dict:
     """What a judge sees of a program: its facts and the start of its summary, no score."""
     return {
-        "key": f"{record.source}:{record.source_id}",
+        "key": record.key,
         "title": record.title,
         "level": record.level,
         "regions": record.regions,
@@ -58,7 +58,7 @@ def write_packets(out: Path, name: str, packets: list[dict]) -> None:
 
 def pool(catalogue_path: Path, name: str, out: Path) -> None:
     records = parse_catalogue(json.loads(catalogue_path.read_text()), name=str(catalogue_path))
-    by_key = {f"{r.source}:{r.source_id}": r for r in records}
+    by_key = {r.key: r for r in records}
     measures = parse_measures(json.loads(MEASURES.read_text()))
     rankers = {
         "bm25": BM25Baseline().fit(records).rank_keys(measures, top=DEPTH),

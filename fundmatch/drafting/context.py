@@ -12,7 +12,9 @@ from datetime import date, timedelta
 from docxtpl import RichText
 
 from fundmatch import vocab
-from fundmatch.drafting.finance import FinancingPlan, euro, percent, plan
+from fundmatch.drafting.finance import FinancingPlan, plan
+from fundmatch.german import format_amount, format_date, format_number, format_percent
+from fundmatch.interchange import MeasureSpec
 from fundmatch.matching.eligibility import next_deadline
 from fundmatch.scrapers import source_modules
 from fundmatch.scrapers.html import strip_control
@@ -38,22 +40,8 @@ class MunicipalityInfo:
 
 
 @dataclass(frozen=True)
-class DraftMeasure:
-    id: str
-    title: str
-    land: str
-    description: str = ""
-    handlungsfeld: str | None = None
-    applicant_type: str = "kommune"
-    cost_eur: float | None = None
-    start: date | None = None
-    time_horizon: str | None = None
-    goal: str | None = None
-
-
-@dataclass(frozen=True)
 class DraftInput:
-    measure: DraftMeasure
+    measure: MeasureSpec
     program: ProgramRecord
     municipality: MunicipalityInfo | None = None
 
@@ -84,27 +72,27 @@ def attribution(program: ProgramRecord) -> str:
 def _finance(finance: FinancingPlan) -> dict:
     missing = gap("Betrag")
     return {
-        "total": literal(euro(finance.total)) if finance.total else gap("Gesamtausgaben"),
-        "eligible": literal(euro(finance.eligible)) if finance.total else gap("zuwendungsfähige Ausgaben"),
-        "rate": literal(percent(finance.rate)) if finance.rate is not None else gap("Fördersatz laut Richtlinie"),
-        "grant": literal(euro(finance.grant)) if finance.grant is not None else missing,
-        "own_share": literal(euro(finance.own_share)) if finance.own_share is not None else missing,
-        "third_party": literal(euro(finance.third_party)),
+        "total": literal(format_amount(finance.total)) if finance.total else gap("Gesamtausgaben"),
+        "eligible": literal(format_amount(finance.eligible)) if finance.total else gap("zuwendungsfähige Ausgaben"),
+        "rate": gap("Fördersatz laut Richtlinie") if finance.rate is None else literal(format_percent(finance.rate)),
+        "grant": literal(format_amount(finance.grant)) if finance.grant is not None else missing,
+        "own_share": literal(format_amount(finance.own_share)) if finance.own_share is not None else missing,
+        "third_party": literal(format_amount(finance.third_party)),
         "cost_items": [
             {
                 "category": literal(i.category),
                 "description": literal(i.description),
-                "total": literal(euro(i.total)),
-                "eligible": literal(euro(i.eligible)),
+                "total": literal(format_amount(i.total)),
+                "eligible": literal(format_amount(i.eligible)),
             }
             for i in finance.items
         ],
         "years": [
             {
                 "year": literal(y.year),
-                "total": literal(euro(y.total)),
-                "grant": literal(euro(y.grant)) if y.grant is not None else gap("Zuwendung"),
-                "own_share": literal(euro(y.own_share)) if y.own_share is not None else gap("Eigenanteil"),
+                "total": literal(format_amount(y.total)),
+                "grant": literal(format_amount(y.grant)) if y.grant is not None else gap("Zuwendung"),
+                "own_share": literal(format_amount(y.own_share)) if y.own_share is not None else gap("Eigenanteil"),
             }
             for y in finance.years
         ],
@@ -130,7 +118,7 @@ def annexes(program: ProgramRecord) -> list[str]:
     return items
 
 
-def key_dates(program: ProgramRecord, measure: DraftMeasure, today: date) -> list[dict]:
+def key_dates(program: ProgramRecord, measure: MeasureSpec, today: date) -> list[dict]:
     dates = []
     upcoming = next_deadline(program.deadlines, today)
     for deadline in sorted(program.deadlines, key=lambda d: d.date):
@@ -142,7 +130,7 @@ def key_dates(program: ProgramRecord, measure: DraftMeasure, today: date) -> lis
         dates.append((max(council, today), "Ratsbeschluss einholen (spätestens sechs Wochen vor der Frist empfohlen)"))
     if measure.start:
         dates.append((measure.start, "geplanter Beginn – erst nach Bewilligung oder Zustimmung zum vorzeitigen Beginn"))
-    rows = [{"date": literal(day.strftime("%d.%m.%Y")), "what": literal(what)} for day, what in sorted(dates)]
+    rows = [{"date": literal(format_date(day)), "what": literal(what)} for day, what in sorted(dates)]
     if program.rolling:
         rows.insert(0, {"date": literal("laufend"), "what": literal("Anträge jederzeit möglich")})
     return rows or [{"date": gap("Datum"), "what": gap("Antragsfrist beim Fördergeber erfragen")}]
@@ -170,15 +158,17 @@ def build_context(draft: DraftInput, today: date) -> dict:
     contact = program.contact
     years = {"kurz": "bis 1 Jahr", "mittel": "1–3 Jahre", "lang": "über 3 Jahre"}
     return {
-        "today": literal(today.strftime("%d.%m.%Y")),
+        "today": literal(format_date(today)),
         "header_left": literal(_shorten(f"{measure.title} · {program.title}", 110)),
-        "footer_note": literal(f"Entwurf – {m.name or 'Antragsteller'} – erstellt mit fundmatch am {today:%d.%m.%Y}"),
+        "footer_note": literal(
+            f"Entwurf – {m.name or 'Antragsteller'} – erstellt mit fundmatch am {format_date(today)}"
+        ),
         "measure": {
             "title": literal(measure.title),
             "description": known(measure.description, "Kurzbeschreibung der Maßnahme (3–5 Sätze)"),
             "handlungsfeld": known(vocab.HANDLUNGSFELD.labels.get(measure.handlungsfeld or ""), "Handlungsfeld"),
             "goal": known(measure.goal, "strategisches Ziel der Digitalstrategie, dem die Maßnahme dient"),
-            "start": known(measure.start.strftime("%d.%m.%Y") if measure.start else None, "geplanter Beginn"),
+            "start": known(format_date(measure.start) if measure.start else None, "geplanter Beginn"),
             "duration": known(years.get(measure.time_horizon or ""), "Laufzeit in Monaten"),
             "time_horizon": known(vocab.TIME_HORIZON.labels.get(measure.time_horizon or ""), "Zeithorizont"),
         },
@@ -187,7 +177,7 @@ def build_context(draft: DraftInput, today: date) -> dict:
             "kind": known(vocab.MUNICIPALITY_TYPE.labels.get(m.kind or "", m.kind), "Gemeinde / Stadt / Landkreis"),
             "ags": known(m.ags, "Amtlicher Gemeindeschlüssel"),
             "land": literal(vocab.REGION.label(m.land)),
-            "population": known(f"{m.population:,}".replace(",", ".") if m.population else None, "Einwohnerzahl"),
+            "population": known(format_number(m.population, grouping=True) if m.population else None, "Einwohnerzahl"),
             "contact_name": known(m.contact_name, "Ansprechperson"),
             "contact_email": known(m.contact_email, "E-Mail"),
             "contact_phone": known(m.contact_phone, "Telefon"),
@@ -201,11 +191,11 @@ def build_context(draft: DraftInput, today: date) -> dict:
             "legal_basis": known((program.legal_basis or "").split("\n")[0][:500], "Förderrichtlinie mit Datum"),
             "summary": known(program.summary, "Ziele des Programms laut Richtlinie"),
             "attribution": literal(attribution(program)),
-            "next_deadline": literal(upcoming.strftime("%d.%m.%Y"))
+            "next_deadline": literal(format_date(upcoming))
             if upcoming
             else (literal("laufend") if program.rolling else gap("Antragsfrist")),
             "deadlines": known(
-                "; ".join(f"{d.date:%d.%m.%Y} ({vocab.DEADLINE_KIND.label(d.kind)})" for d in program.deadlines),
+                "; ".join(f"{format_date(d.date)} ({vocab.DEADLINE_KIND.label(d.kind)})" for d in program.deadlines),
                 "Fristen",
             ),
             "contact_name": known(contact.name if contact else None, "Ansprechstelle des Fördergebers"),

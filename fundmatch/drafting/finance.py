@@ -1,4 +1,4 @@
-"""The Kosten- und Finanzierungsplan: exact sums in cents, German amounts, explicit assumptions.
+"""The Kosten- und Finanzierungsplan: exact sums in cents, explicit assumptions.
 
 Requested grant = min(rate × eligible costs, maximum); own share = total − grant − third-party funds;
 a financially weak municipality gets the program's higher rate where the program defines one. The
@@ -12,25 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from fundmatch.german import format_amount, format_percent
+
 CENT = Decimal("0.01")
 HORIZON_YEARS = {"kurz": 1, "mittel": 2, "lang": 3}
-
-
-def euro(amount: Decimal | float | int) -> str:
-    """German format: 1.234.567,89 €"""
-    value = Decimal(str(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
-    sign = "-" if value < 0 else ""
-    whole, cents = f"{abs(value):.2f}".split(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"{sign}{'.'.join(groups)},{cents} €"
-
-
-def percent(rate: Decimal) -> str:
-    text = f"{rate.normalize():f}".replace(".", ",")
-    return f"{text} %"
 
 
 @dataclass(frozen=True)
@@ -100,12 +85,10 @@ def plan(
     rate_value = rate_max if rate_max is not None else rate_min
     if financially_weak and rate_financially_weak is not None:
         rate_value = rate_financially_weak
-        notes.append(
-            f"Erhöhter Fördersatz für finanzschwache Kommunen ({percent(Decimal(str(rate_value)))}) angesetzt."
-        )
+        notes.append(f"Erhöhter Fördersatz für finanzschwache Kommunen ({format_percent(rate_value)}) angesetzt.")
     elif rate_min is not None and rate_max is not None and rate_min != rate_max:
         notes.append(
-            f"Das Programm nennt {percent(Decimal(str(rate_min)))} bis {percent(Decimal(str(rate_max)))}; "
+            f"Das Programm nennt {format_percent(rate_min)} bis {format_percent(rate_max)}; "
             "angesetzt ist der Höchstsatz – den zutreffenden Satz bitte prüfen."
         )
     third_party = Decimal(str(third_party_eur)).quantize(CENT)
@@ -115,7 +98,7 @@ def plan(
         grant = (eligible * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
         if amount_max_eur is not None and grant > Decimal(str(amount_max_eur)):
             grant = Decimal(str(amount_max_eur)).quantize(CENT)
-            notes.append(f"Zuwendung auf den Höchstbetrag von {euro(grant)} begrenzt.")
+            notes.append(f"Zuwendung auf den Höchstbetrag von {format_amount(grant)} begrenzt.")
         own_share = total - grant - third_party
     else:
         notes.append("Das Programm nennt keinen Fördersatz: Zuwendung und Eigenanteil bitte ergänzen.")

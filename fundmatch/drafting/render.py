@@ -24,12 +24,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from fundmatch.config import Settings
 from fundmatch.drafting.build_templates import DESCRIPTIONS
 from fundmatch.drafting.context import DraftInput, build_context
+from fundmatch.errors import InputError
 from fundmatch.scrapers.html import strip_control
 
 _DOCXTPL_PREFIX = re.compile(r"\{([{%#])(tr|tc|p|r)\s")
 
 
-class TemplateProblem(ValueError):
+class TemplateProblem(InputError):
     """A template that cannot be used; the message names the template and where."""
 
 

@@ -9,42 +9,34 @@ from sqlalchemy.orm import Session
 
 from fundmatch import catalogue
 from fundmatch.config import Settings
-from fundmatch.drafting.context import DraftInput, DraftMeasure, MunicipalityInfo
+from fundmatch.drafting.context import DraftInput, MunicipalityInfo
 from fundmatch.drafting.render import available_templates, choose_template, render
+from fundmatch.errors import InputError
 from fundmatch.interchange import MeasureSpec
 from fundmatch.models import Measure
+from fundmatch.municipalities import measure_spec
+from fundmatch.scrapers.records import parse_program_key
 
 
-class DraftError(ValueError):
+class DraftError(InputError):
     """A draft that cannot be made: unknown measure or program."""
 
 
 def _program(session: Session, program_key: str):
-    source, source_id = catalogue.parse_program_key(program_key)
+    source, source_id = parse_program_key(program_key)
     program = catalogue.get_program(session, source, source_id)
     if program is None:
-        raise DraftError(f"no program {program_key!r} in the catalogue")
+        raise DraftError(f"Programm {program_key!r} gibt es im Katalog nicht")
     return catalogue.record_from_program(program)
 
 
 def input_for_stored_measure(session: Session, measure_id: int, program_key: str) -> DraftInput:
     measure = session.get(Measure, measure_id)
     if measure is None:
-        raise DraftError(f"no measure with id {measure_id}")
+        raise DraftError(f"Maßnahme {measure_id} gibt es nicht")
     municipality = measure.strategy.municipality
     return DraftInput(
-        measure=DraftMeasure(
-            id=str(measure.id),
-            title=measure.title,
-            land=measure.land,
-            description=measure.description or "",
-            handlungsfeld=measure.handlungsfeld,
-            applicant_type=measure.applicant_type,
-            cost_eur=measure.cost_eur,
-            start=measure.planned_start,
-            time_horizon=measure.time_horizon,
-            goal=measure.goal,
-        ),
+        measure=measure_spec(measure),
         program=_program(session, program_key),
         municipality=MunicipalityInfo(
             name=municipality.name,
@@ -62,19 +54,7 @@ def input_for_stored_measure(session: Session, measure_id: int, program_key: str
 
 
 def input_for_measure_spec(session: Session, spec: MeasureSpec, program_key: str) -> DraftInput:
-    return DraftInput(
-        measure=DraftMeasure(
-            id=spec.id,
-            title=spec.title,
-            land=spec.land,
-            description=spec.description,
-            handlungsfeld=spec.handlungsfeld,
-            applicant_type=spec.applicant_type,
-            cost_eur=spec.cost_eur,
-            start=spec.start,
-        ),
-        program=_program(session, program_key),
-    )
+    return DraftInput(measure=spec, program=_program(session, program_key))
 
 
 def make_draft(

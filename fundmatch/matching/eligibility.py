@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+
 from fundmatch import vocab
 from fundmatch.scrapers.records import Deadline
 
@@ -121,6 +123,39 @@ def timing_check(status: str, deadlines: Sequence[Deadline], rolling: bool | Non
     if status == "unknown":
         return Check(CHECK, "Status unbekannt – prüfen, ob das Programm läuft")
     return Check(CHECK, "keine Frist angegeben – Antragsfenster prüfen")
+
+
+@dataclass(frozen=True)
+class TimingTable:
+    """What :func:`timing_check` needs of every program, as arrays, so that the verdicts of a whole
+    catalogue for any day are a few array operations (the reasons come from ``timing_check`` for the
+    programs shown)."""
+
+    ended: np.ndarray  # closed or withdrawn
+    forthcoming: np.ndarray
+    last_deadline: np.ndarray  # ordinal of the last deadline's date; 0 for a program without deadlines
+    rolling: np.ndarray
+
+    @classmethod
+    def of(cls, programs: Sequence[tuple[str, Sequence[Deadline], bool | None]]) -> TimingTable:
+        """From (status, deadlines, rolling) of every program."""
+        return cls(
+            ended=np.array([status in ("closed", "withdrawn") for status, _, _ in programs], dtype=bool),
+            forthcoming=np.array([status == "forthcoming" for status, _, _ in programs], dtype=bool),
+            last_deadline=np.array(
+                [max((d.date.toordinal() for d in deadlines), default=0) for _, deadlines, _ in programs],
+                dtype=np.int32,
+            ),
+            rolling=np.array([bool(rolling) for _, _, rolling in programs], dtype=bool),
+        )
+
+    def ranks(self, today: date) -> np.ndarray:
+        """``RANK`` of every program's timing verdict on ``today``, as ``timing_check`` decides it."""
+        dated = self.last_deadline > 0
+        upcoming = self.last_deadline >= today.toordinal()
+        ineligible = self.ended | (dated & ~upcoming & ~self.rolling)
+        eligible = self.forthcoming | upcoming | self.rolling
+        return np.where(ineligible, RANK[INELIGIBLE], np.where(eligible, RANK[ELIGIBLE], RANK[CHECK])).astype(np.int8)
 
 
 def funding_type_check(funding_types: Sequence[str], wanted: str | None) -> Check | None:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from fundmatch import vocab
-from fundmatch.interchange import InterchangeError, MeasureSpec, measure_from_dict
+from fundmatch.interchange import InterchangeError, MeasureSpec
 from fundmatch.matching.text import STOP_WORDS, words
 from fundmatch.scrapers.records import ProgramRecord
 
@@ -40,7 +40,7 @@ def parse_gold(document: Any, name: str = "gold") -> Gold:
     if document.get("version") != 1:
         raise InterchangeError(f"{name}: version {document.get('version')!r} is not supported (1)")
     measures = [
-        measure_from_dict(m, f"{name}: measure {i} (id {m.get('id')!r})")
+        MeasureSpec.from_dict(m, f"{name}: Maßnahme {i} (id {m.get('id')!r})")
         for i, m in enumerate(document.get("measures", []))
     ]
     ids = {m.id for m in measures}

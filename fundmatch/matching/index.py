@@ -2,29 +2,84 @@
 
 The key is the catalogue version stamp, which every import and refresh that changes programs moves;
 so a changed catalogue is re-indexed on the next match, and an unchanged one loads in milliseconds.
+
+The file is one uncompressed ``.npz``: the matcher's numpy arrays, and its metadata (vocabularies,
+program facts, the stems it computed) as a JSON document in a byte array. Nothing is pickled, so a
+load runs no code from the file and needs neither scikit-learn nor scipy. Every writer writes a
+temporary file of its own and renames it into place, so processes that build the same index at once
+never rename or truncate each other's files; the last rename wins with equal content.
 """
 
 from __future__ import annotations
 
 import hashlib
-import pickle
+import json
+import os
+import tempfile
 import threading
+import zipfile
+from functools import cache
+from importlib import resources
+from importlib.metadata import version as package_version
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from fundmatch import catalogue
 from fundmatch.config import Settings
 from fundmatch.matching.ranker import Matcher
+from fundmatch.matching.text import remember_stems, remembered_stems
+from fundmatch.matching.thesaurus import Thesaurus
 
-INDEX_FORMAT = 2  # bump when the Matcher's fitted state changes shape or its shipped weights change
+INDEX_FORMAT = 3  # bump when the Matcher's learned state changes shape or meaning
+_META = "meta"
 _memory: dict[tuple[str, str], Matcher] = {}
 _lock = threading.Lock()
 
 
+@cache
+def fitted_with() -> str:
+    """What else an index depends on: the shipped thesaurus and the stemmer's version. An index built
+    with others is rebuilt, not used."""
+    thesaurus = (resources.files("fundmatch.seed_data") / "thesaurus.json").read_bytes()
+    return f"{hashlib.sha256(thesaurus).hexdigest()[:16]}-snowballstemmer-{package_version('snowballstemmer')}"
+
+
 def _cache_path(settings: Settings, version: str) -> Path:
     database = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
-    return Path(settings.data_dir) / "index" / f"matcher-{INDEX_FORMAT}-{database}-{version}.pickle"
+    return Path(settings.data_dir) / "index" / f"matcher-{INDEX_FORMAT}-{database}-{version}.npz"
+
+
+def save(matcher: Matcher, path: Path) -> None:
+    """Write the matcher's learned state to ``path`` (through a temporary file of its own)."""
+    arrays, meta = matcher.arrays()
+    meta = {**meta, "format": INDEX_FORMAT, "fitted_with": fitted_with(), "stems": remembered_stems()}
+    document = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays, **{_META: document})
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path) -> Matcher | None:
+    """The matcher stored at ``path``; None where there is none, or one of another format or fitted
+    with another thesaurus or stemmer."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            meta = json.loads(stored[_META].tobytes())
+            if meta.get("format") != INDEX_FORMAT or meta.get("fitted_with") != fitted_with():
+                return None
+            arrays = {name: stored[name] for name in stored.files if name != _META}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+    remember_stems(meta["stems"])
+    return Matcher.from_arrays(arrays, meta, Thesaurus.load())
 
 
 def current_matcher(session: Session, settings: Settings) -> Matcher:
@@ -35,22 +90,14 @@ def current_matcher(session: Session, settings: Settings) -> Matcher:
         if key in _memory:
             return _memory[key]
         path = _cache_path(settings, version)
-        matcher = None
-        if path.exists():
-            try:
-                with path.open("rb") as handle:
-                    matcher = pickle.load(handle)
-            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-                matcher = None
+        matcher = load(path) if path.exists() else None
         if matcher is None:
             matcher = Matcher().fit(catalogue.all_records(session), version=version)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            for old in path.parent.glob(f"matcher-*-{path.name.split('-')[2]}-*.pickle"):
-                old.unlink(missing_ok=True)
-            partial = path.with_suffix(".part")
-            with partial.open("wb") as handle:
-                pickle.dump(matcher, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            partial.replace(path)
+            save(matcher, path)
+            database = path.name.split("-")[2]
+            for old in path.parent.glob(f"matcher-*-{database}-*"):
+                if old != path and old.suffix in (".npz", ".pickle"):
+                    old.unlink(missing_ok=True)
         for stale in [k for k in _memory if k[0] == settings.database_url]:
             del _memory[stale]
         _memory[key] = matcher

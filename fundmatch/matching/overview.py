@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from fundmatch.german import format_date, format_number
 from fundmatch.matching.service import MatchRun
 
 VERDICT_LABELS = {"eligible": "förderfähig", "check": "prüfen", "ineligible": "nicht förderfähig"}
@@ -43,7 +44,7 @@ def rows(run: MatchRun, top: int) -> list[list]:
                 match.title,
                 round(match.score, 3),
                 VERDICT_LABELS[match.eligibility],
-                match.next_deadline.strftime("%d.%m.%Y") if match.next_deadline else "",
+                format_date(match.next_deadline) if match.next_deadline else "",
                 match.url,
             ]
         row += [""] * (len(header(top)) - len(row))
@@ -52,10 +53,8 @@ def rows(run: MatchRun, top: int) -> list[list]:
 
 
 def german_number(value: object) -> object:
-    """A number as German Excel reads a number (decimal comma, no exponent); other cells unchanged."""
-    if not isinstance(value, float):
-        return value
-    return str(int(value)) if value.is_integer() else f"{value:.6f}".rstrip("0").rstrip(".").replace(".", ",")
+    """A float cell as German Excel reads a number (decimal comma, no exponent); other cells unchanged."""
+    return format_number(value) if isinstance(value, float) else value
 
 
 def write_csv(run: MatchRun, top: int) -> str:

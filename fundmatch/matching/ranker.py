@@ -1,32 +1,34 @@
 """The matcher: ranks catalogue programs for measures, scikit-learn style.
 
 ``Matcher(weights).fit(records)`` builds the index (TF-IDF over stems, compound parts and thesaurus
-concepts per field; character n-grams; concept, topic and facet matrices); ``rank(measure)`` and
-``rank_many(measures)`` score every program with sparse matrix products, drop ineligible programs,
-and explain the top hits. Scoring has two steps: ``evidence`` gathers what the measures share with
-every program (cosines, concept and topic overlaps, facet classes), ``weigh`` turns it into score
-components with the weights and levels of ``Weights``. Every component lies in 0..1; the score is
-their weighted mean.
+concepts per field; character n-grams; concept, topic and facet arrays; eligibility tables);
+``rank(measure)`` and ``rank_many(measures)`` score every program through inverted indexes (numpy
+only, see ``vectors``), drop ineligible programs, and explain the top hits. Scoring has two steps:
+``evidence`` gathers what the measures share with every program (cosines, concept and topic overlaps,
+facet classes), ``weigh`` turns it into score components with the weights and levels of ``Weights``.
+Every component lies in 0..1; the score is their weighted mean.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import date
+from functools import partial
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from fundmatch import vocab
-from fundmatch.interchange import MeasureSpec
+from fundmatch.errors import ConflictError, InputError
+from fundmatch.interchange import Match, MeasureSpec
 from fundmatch.matching import eligibility
 from fundmatch.matching.text import MAX_MEASURE_CHARS, CompoundSplitter, analyse, content_words, fold, plain, stem
 from fundmatch.matching.thesaurus import Mention, Thesaurus
-from fundmatch.scrapers.records import ProgramRecord
+from fundmatch.matching.vectors import InvertedIndex, RowTerms, SparseRows, TfidfVectorizer, char_wb_ngrams
+from fundmatch.scrapers.records import Deadline, ProgramRecord
 
 FIELDS = ("title", "tags", "summary", "body")
 _MUNICIPAL_TEXT = re.compile(
@@ -56,7 +58,6 @@ _NON_INVESTIVE = re.compile(
 )
 # Measures from this cost on are investments a general municipal loan can finance.
 INVESTMENT_EUR = 100_000
-DENSE_QUERIES = 8  # up to this many queries are multiplied as a dense block
 MAX_TERM_SHARE = 0.3  # a matched term shown in explanations occurs in under 30 % of the program fields
 
 
@@ -68,11 +69,13 @@ INVESTMENT_CLASSES = ("investment", "mixed", "small")
 STATUS_CLASSES = ("open", "forthcoming", "unknown", "over")
 
 
-class MeasureTextError(ValueError):
+class MeasureTextError(InputError):
     """A measure whose text gives nothing to match on."""
 
+    http_status = 422
 
-class EmptyCatalogueError(ValueError):
+
+class EmptyCatalogueError(ConflictError):
     """A catalogue without programs: there is nothing to index or rank until one is loaded."""
 
 
@@ -123,44 +126,6 @@ class Weights:
     @property
     def levels(self) -> dict[str, float]:
         return {k: v for k, v in asdict(self).items() if k not in COMPONENTS and not k.startswith("field_")}
-
-
-@dataclass
-class Match:
-    """One ranked program for one measure, with what the score is made of and why."""
-
-    source: str
-    source_id: str
-    title: str
-    url: str
-    level: str
-    regions: list[str]
-    score: float
-    components: dict[str, float]
-    eligibility: str
-    reasons: list[str]
-    matched_terms: list[str] = field(default_factory=list)
-    concepts: list[str] = field(default_factory=list)
-    next_deadline: date | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.source}:{self.source_id}"
-
-    def to_dict(self) -> dict:
-        return {
-            "source": self.source,
-            "source_id": self.source_id,
-            "title": self.title,
-            "url": self.url,
-            "score": round(self.score, 4),
-            "components": {k: round(v, 4) for k, v in self.components.items()},
-            "eligibility": self.eligibility,
-            "reasons": self.reasons,
-            "matched_terms": self.matched_terms,
-            "concepts": self.concepts,
-            "next_deadline": self.next_deadline.isoformat() if self.next_deadline else None,
-        }
 
 
 @dataclass
@@ -219,14 +184,6 @@ def investment_class(query: Query) -> int:
     return INVESTMENT_CLASSES.index("investment" if investive >= non_investive else "mixed")
 
 
-def _similarities(programs: sparse.csr_matrix, queries: sparse.csr_matrix) -> np.ndarray:
-    """Programs × queries dot products. For a few queries against a dense block (a sparse product's
-    bookkeeping dominates there); for a batch sparse × sparse, which only touches shared terms."""
-    if queries.shape[0] <= DENSE_QUERIES:
-        return programs @ queries.T.toarray()
-    return (programs @ queries.T).toarray()
-
-
 def _shares_text(evidence: Evidence) -> np.ndarray:
     """Where a program shares a word, a concept or its name with a query, whatever the weights."""
     words = np.logical_or.reduce([values > 0 for values in evidence.fields.values()])
@@ -239,8 +196,79 @@ def _levels(classes: Sequence[str], values: dict[str, float]) -> np.ndarray:
     return np.array([values[name] for name in classes], dtype=np.float32)
 
 
+def _tabulate(values: Sequence[Sequence[str]], check: Callable[[Sequence[str]], int]) -> np.ndarray:
+    """``check`` of every program's facet codes, as int8; computed once per distinct list of codes."""
+    memo: dict[tuple[str, ...], int] = {}
+    result = np.empty(len(values), dtype=np.int8)
+    for i, codes in enumerate(values):
+        key = tuple(codes)
+        if key not in memo:
+            memo[key] = check(codes)
+        result[i] = memo[key]
+    return result
+
+
+def _stacked(tables: dict[str, np.ndarray]) -> np.ndarray:
+    return np.stack(list(tables.values()))
+
+
+@dataclass
+class ProgramTable:
+    """What ranking needs to know of each program besides the index arrays, column by column: the facts a
+    Match shows and its eligibility reasons are written from. The index keeps this instead of the records,
+    so an index file holds no program texts."""
+
+    source: list[str]
+    source_id: list[str]
+    title: list[str]
+    url: list[str]
+    level: list[str]
+    regions: list[list[str]]
+    applicant_types: list[list[str]]
+    funding_types: list[list[str]]
+    status: list[str]
+    deadlines: list[list[tuple[str, str]]]  # (ISO date, kind)
+    rolling: list[bool | None]
+
+    @classmethod
+    def of(cls, records: Sequence[ProgramRecord]) -> ProgramTable:
+        return cls(
+            source=[r.source for r in records],
+            source_id=[r.source_id for r in records],
+            title=[r.title for r in records],
+            url=[r.url for r in records],
+            level=[r.level for r in records],
+            regions=[list(r.regions) for r in records],
+            applicant_types=[list(r.applicant_types) for r in records],
+            funding_types=[list(r.funding_types) for r in records],
+            status=[r.status for r in records],
+            deadlines=[[(d.date.isoformat(), d.kind) for d in r.deadlines] for r in records],
+            rolling=[r.rolling for r in records],
+        )
+
+    def to_json(self) -> dict[str, list]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def assess(self, i: int, measure: MeasureSpec, today: date) -> eligibility.Assessment:
+        """The eligibility of program ``i`` for ``measure``, with its reasons."""
+        return eligibility.assess(
+            regions=self.regions[i],
+            applicant_types=self.applicant_types[i],
+            status=self.status[i],
+            deadlines=[Deadline(date=date.fromisoformat(day), kind=kind) for day, kind in self.deadlines[i]],
+            rolling=self.rolling[i],
+            funding_types=self.funding_types[i],
+            land=measure.land,
+            applicant=measure.applicant_type,
+            funding_type=measure.funding_type,
+            today=today,
+        )
+
+
 class Matcher:
-    """Ranks programs for measures. Configure in ``__init__``; ``fit`` learns the index."""
+    """Ranks programs for measures. Configure in ``__init__``; ``fit`` learns the index. ``arrays`` and
+    ``from_arrays`` carry the learned state to an index file and back: numpy arrays and JSON-ready
+    metadata, nothing pickled. ``records_`` is there only after ``fit``: ranking never needs it."""
 
     def __init__(self, weights: Weights | None = None, thesaurus: Thesaurus | None = None, char_ngrams=(3, 5)):
         self.weights = weights or Weights()
@@ -258,13 +286,14 @@ class Matcher:
                 "the catalogue holds no programs yet: load the curated one with `fundmatch seed` "
                 "or import one with `fundmatch catalogue import FILE`"
             )
+        self.programs_ = ProgramTable.of(self.records_)
         self.keys_ = [f"{r.source}:{r.source_id}" for r in self.records_]
         lexicon = set(thesaurus.lexicon())
         for record in self.records_:
             lexicon.update(content_words(f"{record.title} {' '.join(record.keywords)}"))
         self.splitter_ = CompoundSplitter(lexicon)
         field_tokens: dict[str, list[list[str]]] = {f: [] for f in FIELDS}
-        concept_rows: list[dict[str, float]] = []
+        concept_rows: list[dict[str, bool]] = []
         char_docs: list[str] = []
         for record in self.records_:
             texts = self._field_texts(record)
@@ -278,16 +307,14 @@ class Matcher:
                 tokens = analyse(text, self.splitter_)
                 field_tokens[name].append(tokens + (concept_tokens if name == "tags" else []))
             char_docs.append(fold(f"{record.title} {record.summary or ''} {' '.join(record.keywords)}"))
-        self.vectorizer_ = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, norm="l2", dtype=np.float32)
+        self.vectorizer_ = TfidfVectorizer(_identity)
         self.vectorizer_.fit([tokens for f in FIELDS for tokens in field_tokens[f]])
-        self.field_matrices_ = {f: self.vectorizer_.transform(field_tokens[f]).tocsr() for f in FIELDS}
-        document_frequency = sum((m > 0).astype(np.int32).sum(axis=0) for m in self.field_matrices_.values())
-        share = np.asarray(document_frequency).ravel() / max(1, len(FIELDS) * len(self.records_))
-        self.informative_ = share < MAX_TERM_SHARE
-        self.char_vectorizer_ = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=self.char_ngrams, sublinear_tf=True, min_df=1, dtype=np.float32
-        )
-        self.char_matrix_ = self.char_vectorizer_.fit_transform(char_docs).tocsr()
+        self.field_index_ = {f: InvertedIndex.from_rows(self.vectorizer_.transform(field_tokens[f])) for f in FIELDS}
+        self.program_terms_ = RowTerms.of(list(self.field_index_.values()))
+        document_frequency = sum(index.document_frequency() for index in self.field_index_.values())
+        self.informative_ = document_frequency / max(1, len(FIELDS) * len(self.records_)) < MAX_TERM_SHARE
+        self.char_vectorizer_ = TfidfVectorizer(partial(char_wb_ngrams, ngram_range=self.char_ngrams))
+        self.char_index_ = InvertedIndex.from_rows(self.char_vectorizer_.fit_transform(char_docs))
         self._fit_concepts(concept_rows)
         self._fit_facets(concept_rows)
         return self
@@ -300,51 +327,55 @@ class Matcher:
         return {"title": record.title, "tags": " ; ".join(tags), "summary": record.summary or "", "body": body}
 
     def _fit_concepts(self, concept_rows: list[dict[str, bool]]) -> None:
-        """Program × concept indicator matrices: concepts its title or keywords name, and those only its
-        texts name (``Weights.concept_in_body`` says what the latter are worth)."""
+        """Program × concept indicators: concepts its title or keywords name, and those only its texts
+        name (``Weights.concept_in_body`` says what the latter are worth)."""
         ids = sorted(self.thesaurus_.concepts)
         self.concept_names_ = ids
         self.concept_ids_ = {c: i for i, c in enumerate(ids)}
 
-        def indicator(headline: bool) -> sparse.csr_matrix:
+        def indicator(headline: bool) -> InvertedIndex:
             cells = [
                 (row, self.concept_ids_[concept])
                 for row, concepts in enumerate(concept_rows)
                 for concept, in_headline in concepts.items()
                 if in_headline == headline
             ]
-            rows, cols = zip(*cells, strict=True) if cells else ((), ())
-            values = np.ones(len(cells), dtype=np.float32)
-            return sparse.csr_matrix((values, (rows, cols)), shape=(len(concept_rows), len(ids)))
+            rows, columns = zip(*cells, strict=True) if cells else ((), ())
+            return InvertedIndex.from_cells(rows, columns, len(concept_rows), len(ids))
 
         self.concept_headline_ = indicator(True)
         self.concept_body_ = indicator(False)
-        self.concept_matrix_ = (self.concept_headline_ + self.concept_body_).tocsr()
-        document_frequency = np.asarray(self.concept_matrix_.sum(axis=0)).ravel()
-        self.concept_idf_ = np.log((1 + len(concept_rows)) / (1 + document_frequency)).astype(np.float32) + 1
+        self.program_concepts_ = RowTerms.of([self.concept_headline_, self.concept_body_])
+        frequency = (self.concept_headline_.document_frequency() + self.concept_body_.document_frequency()).astype(
+            np.float32
+        )
+        self.concept_idf_ = np.log((1 + len(concept_rows)) / (1 + frequency)).astype(np.float32) + 1
 
     def _fit_facets(self, concept_rows: list[dict[str, bool]]) -> None:
-        """Facet arrays; a program's Förderbereiche are its declared ones, plus those its thesaurus
-        concepts imply (``Weights.topic_inferred``), so that programs a source left unclassified still
-        have topics."""
+        """Facet arrays and eligibility tables; a program's Förderbereiche are its declared ones, plus
+        those its thesaurus concepts imply (``Weights.topic_inferred``), so that programs a source left
+        unclassified still have topics. The eligibility checks that do not depend on the day are
+        tabulated for every Land, applicant type and Förderart: ranking only looks them up."""
         n = len(self.records_)
+        records = self.records_
         topics = vocab.TOPIC.codes
         self.topic_index_ = {t: i for i, t in enumerate(topics)}
         declared = np.zeros((n, len(topics)), dtype=np.float32)
         inferred = np.zeros((n, len(topics)), dtype=np.float32)
-        for i, (record, concepts) in enumerate(zip(self.records_, concept_rows, strict=True)):
+        for i, (record, concepts) in enumerate(zip(records, concept_rows, strict=True)):
             for topic in self.thesaurus_.topics(concepts):
                 inferred[i, self.topic_index_[topic]] = 1.0
             for topic in record.topics:
                 declared[i, self.topic_index_[topic]] = 1.0
-        self.topics_declared_ = sparse.csr_matrix(declared)
-        self.topics_inferred_ = sparse.csr_matrix(inferred * (1 - declared))
+        self.topics_declared_ = declared
+        self.topics_inferred_ = inferred * (1 - declared)
         status_class = {"open": "open", "forthcoming": "forthcoming", "closed": "over", "withdrawn": "over"}
         self.status_class_ = np.array(
-            [STATUS_CLASSES.index(status_class.get(r.status, "unknown")) for r in self.records_], dtype=np.int8
+            [STATUS_CLASSES.index(status_class.get(r.status, "unknown")) for r in records], dtype=np.int8
         )
+        lands = [*vocab.LAND_BY_CODE, vocab.NATIONWIDE]
         self.region_class_ = {}
-        for land in [*vocab.LAND_BY_CODE, vocab.NATIONWIDE]:
+        for land in lands:
             self.region_class_[land] = np.array(
                 [
                     REGION_CLASSES.index(
@@ -356,31 +387,73 @@ class Matcher:
                         if "EU" in r.regions
                         else "elsewhere"
                     )
-                    for r in self.records_
+                    for r in records
                 ],
                 dtype=np.int8,
             )
-        self.municipal_text_ = np.array(
-            [
-                bool(_MUNICIPAL_TEXT.search(fold(f"{r.title} {r.summary or ''} {r.description or ''}")))
-                for r in self.records_
-            ]
-        )
-        self._fit_instruments()
-        self.folded_titles_ = [fold(r.title) for r in self.records_]
+        municipal = [
+            bool(_MUNICIPAL_TEXT.search(fold(f"{r.title} {r.summary or ''} {r.description or ''}"))) for r in records
+        ]
+        self._fit_instruments(municipal)
+        rank = eligibility.RANK
+        regions = [r.regions for r in records]
+        self.region_verdict_ = {
+            land: _tabulate(regions, lambda codes, land=land: rank[eligibility.region_check(codes, land).verdict])
+            for land in lands
+        }
+        applicants = [r.applicant_types for r in records]
+        self.applicant_verdict_ = {
+            applicant: _tabulate(
+                applicants,
+                lambda codes, applicant=applicant: rank[eligibility.applicant_check(codes, applicant).verdict],
+            )
+            for applicant in vocab.APPLICANT_TYPE.codes
+        }
+        funding = [r.funding_types for r in records]
+        self.funding_verdict_ = {
+            wanted: _tabulate(
+                funding, lambda codes, wanted=wanted: rank[eligibility.funding_type_check(codes, wanted).verdict]
+            )
+            for wanted in vocab.FUNDING_TYPE.codes
+        }
+        self.timing_ = eligibility.TimingTable.of([(r.status, r.deadlines, r.rolling) for r in records])
+        private = [bool(_PRIVATE_TEXT.search(fold(f"{r.title} {r.summary or ''}"))) for r in records]
+        self.applicant_class_ = {
+            applicant: self._applicant_classes(self.applicant_verdict_[applicant], municipal, private)
+            for applicant in vocab.APPLICANT_TYPE.codes
+        }
+        self.folded_titles_ = [fold(r.title) for r in records]
         self.acronyms_: dict[str, list[int]] = {}
         self.bracketed_: dict[str, list[tuple[str, int]]] = {}
-        for i, record in enumerate(self.records_):
+        for i, record in enumerate(records):
             bracketed, acronyms = program_names(record.title)
             for acronym in acronyms:
                 self.acronyms_.setdefault(acronym, []).append(i)
             for name in bracketed:
                 first = name.split()[0]
                 self.bracketed_.setdefault(first, []).append((name, i))
-        self._static_checks: dict[tuple, list[eligibility.Check]] = {}
-        self._timing_cache: tuple[date, list[eligibility.Check]] | None = None
 
-    def _fit_instruments(self) -> None:
+    def _applicant_classes(self, verdicts: np.ndarray, municipal: list[bool], private: list[bool]) -> np.ndarray:
+        """Each program's applicant fit for one applicant type, as an index into APPLICANT_CLASSES: a
+        "check" verdict is worth more where the program names applicants or addresses Kommunen, and less
+        where its text addresses companies or private persons."""
+        classes = []
+        for record, verdict, addresses_municipalities, addresses_private in zip(
+            self.records_, verdicts, municipal, private, strict=True
+        ):
+            if verdict == eligibility.RANK[eligibility.ELIGIBLE]:
+                classes.append("eligible")
+            elif verdict == eligibility.RANK[eligibility.CHECK] and (
+                record.applicant_types or addresses_municipalities
+            ):
+                classes.append("check")
+            elif verdict == eligibility.RANK[eligibility.CHECK]:
+                classes.append("private" if addresses_private else "unknown")
+            else:
+                classes.append("ineligible")
+        return np.array([APPLICANT_CLASSES.index(c) for c in classes], dtype=np.int8)
+
+    def _fit_instruments(self, municipal: list[bool]) -> None:
         """General-purpose municipal instruments, which fit many measures that share no words with them.
 
         A general municipal loan (a loan open to Kommunen whose title names no subject of the thesaurus,
@@ -390,9 +463,11 @@ class Matcher:
         many of its measures.
         """
         loans, programs = [], []
-        for record, municipal in zip(self.records_, self.municipal_text_, strict=True):
+        for record, addresses_municipalities in zip(self.records_, municipal, strict=True):
             title = fold(record.title)
-            public = bool({"kommune", "oeffentliche_einrichtung"} & set(record.applicant_types)) or municipal
+            public = bool({"kommune", "oeffentliche_einrichtung"} & set(record.applicant_types)) or (
+                addresses_municipalities
+            )
             private_only = bool(record.applicant_types) and set(record.applicant_types) <= eligibility.PRIVATE_ONLY
             subjects = {m.concept for m in self.thesaurus_.mentions(record.title, self.splitter_) if m.via is None}
             loans.append(
@@ -405,41 +480,119 @@ class Matcher:
         self.general_loan_ = np.array(loans, dtype=np.float32)
         self.general_program_ = np.array(programs, dtype=np.float32)
 
-    # ---- eligibility tables (the pure checks, tabulated per program) ---------------------------
-    def _checks(self, kind: str, value) -> list[eligibility.Check]:
-        key = (kind, value)
-        if key not in self._static_checks:
-            if kind == "region":
-                checks = [eligibility.region_check(r.regions, value) for r in self.records_]
-            elif kind == "applicant":
-                checks = [eligibility.applicant_check(r.applicant_types, value) for r in self.records_]
-            else:
-                checks = [eligibility.funding_type_check(r.funding_types, value) for r in self.records_]
-            self._static_checks[key] = checks
-        return self._static_checks[key]
+    # ---- the learned state as arrays and metadata --------------------------------------------------
+    def arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The learned state: numpy arrays, and metadata of plain lists, dicts and strings (JSON-ready).
+        ``from_arrays`` builds an equal matcher from them."""
+        arrays: dict[str, np.ndarray] = {
+            "word_idf": self.vectorizer_.idf_,
+            "informative": self.informative_,
+            "char_idf": self.char_vectorizer_.idf_,
+            "concept_idf": self.concept_idf_,
+            "topics_declared": self.topics_declared_,
+            "topics_inferred": self.topics_inferred_,
+            "status_class": self.status_class_,
+            "region_class": _stacked(self.region_class_),
+            "region_verdict": _stacked(self.region_verdict_),
+            "applicant_verdict": _stacked(self.applicant_verdict_),
+            "applicant_class": _stacked(self.applicant_class_),
+            "funding_verdict": _stacked(self.funding_verdict_),
+            "general_loan": self.general_loan_,
+            "general_program": self.general_program_,
+            "timing.ended": self.timing_.ended,
+            "timing.forthcoming": self.timing_.forthcoming,
+            "timing.last_deadline": self.timing_.last_deadline,
+            "timing.rolling": self.timing_.rolling,
+            **self.program_terms_.arrays("program_terms"),
+            **self.program_concepts_.arrays("program_concepts"),
+            **self.char_index_.arrays("chars"),
+            **self.concept_headline_.arrays("concepts_headline"),
+            **self.concept_body_.arrays("concepts_body"),
+        }
+        for name, index in self.field_index_.items():
+            arrays.update(index.arrays(f"field_{name}"))
+        meta = {
+            "version": self.version_,
+            "char_ngrams": list(self.char_ngrams),
+            "keys": self.keys_,
+            "programs": self.programs_.to_json(),
+            "word_terms": self.vectorizer_.terms_,
+            "char_terms": self.char_vectorizer_.terms_,
+            "concepts": self.concept_names_,
+            "topics": list(self.topic_index_),
+            "lands": list(self.region_class_),
+            "applicant_types": list(self.applicant_verdict_),
+            "funding_types": list(self.funding_verdict_),
+            "lexicon": sorted(self.splitter_.lexicon),
+            "folded_titles": self.folded_titles_,
+            "acronyms": self.acronyms_,
+            "bracketed": self.bracketed_,
+        }
+        return arrays, meta
 
-    def _timing(self, today: date) -> list[eligibility.Check]:
-        if self._timing_cache is None or self._timing_cache[0] != today:
-            checks = [eligibility.timing_check(r.status, r.deadlines, r.rolling, today) for r in self.records_]
-            self._timing_cache = (today, checks)
-        return self._timing_cache[1]
+    @classmethod
+    def from_arrays(
+        cls,
+        arrays: Mapping[str, np.ndarray],
+        meta: Mapping[str, Any],
+        thesaurus: Thesaurus,
+        weights: Weights | None = None,
+    ) -> Matcher:
+        """A fitted matcher from what ``arrays`` returned, with the thesaurus it was fitted with."""
+        matcher = cls(weights, thesaurus, tuple(meta["char_ngrams"]))
+        matcher.thesaurus_ = thesaurus
+        matcher.version_ = meta["version"]
+        matcher.keys_ = meta["keys"]
+        matcher.programs_ = ProgramTable(**meta["programs"])
+        n = len(matcher.keys_)
+        matcher.splitter_ = CompoundSplitter(set(meta["lexicon"]))
+        matcher.vectorizer_ = TfidfVectorizer(_identity).load(meta["word_terms"], arrays["word_idf"])
+        matcher.field_index_ = {f: InvertedIndex.load(arrays, f"field_{f}", n) for f in FIELDS}
+        matcher.program_terms_ = RowTerms.load(arrays, "program_terms")
+        matcher.informative_ = arrays["informative"]
+        matcher.char_vectorizer_ = TfidfVectorizer(partial(char_wb_ngrams, ngram_range=matcher.char_ngrams)).load(
+            meta["char_terms"], arrays["char_idf"]
+        )
+        matcher.char_index_ = InvertedIndex.load(arrays, "chars", n)
+        matcher.concept_names_ = meta["concepts"]
+        matcher.concept_ids_ = {c: i for i, c in enumerate(matcher.concept_names_)}
+        matcher.concept_headline_ = InvertedIndex.load(arrays, "concepts_headline", n)
+        matcher.concept_body_ = InvertedIndex.load(arrays, "concepts_body", n)
+        matcher.program_concepts_ = RowTerms.load(arrays, "program_concepts")
+        matcher.concept_idf_ = arrays["concept_idf"]
+        matcher.topic_index_ = {t: i for i, t in enumerate(meta["topics"])}
+        matcher.topics_declared_ = arrays["topics_declared"]
+        matcher.topics_inferred_ = arrays["topics_inferred"]
+        matcher.status_class_ = arrays["status_class"]
+        matcher.region_class_ = dict(zip(meta["lands"], arrays["region_class"], strict=True))
+        matcher.region_verdict_ = dict(zip(meta["lands"], arrays["region_verdict"], strict=True))
+        matcher.applicant_verdict_ = dict(zip(meta["applicant_types"], arrays["applicant_verdict"], strict=True))
+        matcher.applicant_class_ = dict(zip(meta["applicant_types"], arrays["applicant_class"], strict=True))
+        matcher.funding_verdict_ = dict(zip(meta["funding_types"], arrays["funding_verdict"], strict=True))
+        matcher.general_loan_ = arrays["general_loan"]
+        matcher.general_program_ = arrays["general_program"]
+        matcher.timing_ = eligibility.TimingTable(
+            ended=arrays["timing.ended"],
+            forthcoming=arrays["timing.forthcoming"],
+            last_deadline=arrays["timing.last_deadline"],
+            rolling=arrays["timing.rolling"],
+        )
+        matcher.folded_titles_ = meta["folded_titles"]
+        matcher.acronyms_ = meta["acronyms"]
+        matcher.bracketed_ = meta["bracketed"]
+        return matcher
 
+    # ---- eligibility -----------------------------------------------------------------------------
     def verdicts(self, measure: MeasureSpec, today: date) -> np.ndarray:
         """0 eligible, 1 check, 2 ineligible for every program: the worst of the tabulated checks."""
-        key = ("verdicts", measure.land, measure.applicant_type, measure.funding_type, today)
-        if key not in self._static_checks:
-            parts = [
-                self._checks("region", measure.land),
-                self._checks("applicant", measure.applicant_type),
-                self._timing(today),
-            ]
-            if measure.funding_type:
-                parts.append(self._checks("funding_type", measure.funding_type))
-            ranks = [
-                np.fromiter((eligibility.RANK[c.verdict] for c in checks), np.int8, len(checks)) for checks in parts
-            ]
-            self._static_checks[key] = np.maximum.reduce(ranks)
-        return self._static_checks[key]
+        parts = [
+            self.region_verdict_[measure.land],
+            self.applicant_verdict_[measure.applicant_type],
+            self.timing_.ranks(today),
+        ]
+        if measure.funding_type:
+            parts.append(self.funding_verdict_[measure.funding_type])
+        return np.maximum.reduce(parts)
 
     # ---- queries -------------------------------------------------------------------------------
     def prepare(self, measure: MeasureSpec) -> Query:
@@ -454,27 +607,30 @@ class Matcher:
         tokens = tokens + [f"c_{m.concept}" for m in mentions]
         return Query(measure=measure, text=text, tokens=tokens, mentions=mentions)
 
+    def _query_concepts(self, queries: Sequence[Query]) -> SparseRows:
+        """The queries' concepts, each weighted by its idf."""
+        columns = [sorted(self.concept_ids_[m.concept] for m in q.mentions) for q in queries]
+        indices = np.array([c for row in columns for c in row], dtype=np.int32)
+        indptr = np.concatenate(([0], np.cumsum([len(row) for row in columns]))).astype(np.int64)
+        return SparseRows(indptr, indices, self.concept_idf_[indices], len(self.concept_names_))
+
     def evidence(self, queries: Sequence[Query]) -> Evidence:
         """What every program shares with every query, before weighing."""
         q_words = self.vectorizer_.transform([q.tokens for q in queries])
-        fields = {f: _similarities(self.field_matrices_[f], q_words) for f in FIELDS}
+        fields = {f: self.field_index_[f].dot(q_words) for f in FIELDS}
         q_chars = self.char_vectorizer_.transform([fold(q.text) for q in queries])
-        q_concepts = np.zeros((len(self.concept_ids_), len(queries)), dtype=np.float32)
-        for j, query in enumerate(queries):
-            for mention in query.mentions:
-                column = self.concept_ids_[mention.concept]
-                q_concepts[column, j] = self.concept_idf_[column]
-        totals = q_concepts.sum(axis=0)
-        totals = np.where(totals > 0, totals, 1)
+        q_concepts = self._query_concepts(queries)
+        totals = np.bincount(q_concepts.row_ids(), weights=q_concepts.values, minlength=len(queries))
+        totals = np.where(totals > 0, totals, 1).astype(np.float32)
         return Evidence(
             fields=fields,
-            chars=_similarities(self.char_matrix_, q_chars),
-            concepts_headline=np.asarray(self.concept_headline_ @ q_concepts) / totals,
-            concepts_body=np.asarray(self.concept_body_ @ q_concepts) / totals,
+            chars=self.char_index_.dot(q_chars),
+            concepts_headline=self.concept_headline_.dot(q_concepts) / totals,
+            concepts_body=self.concept_body_.dot(q_concepts) / totals,
             query_topics=self._query_topics(queries),
             name=self._name_component(queries, sum(fields.values())),
             region=np.stack([self.region_class_[q.measure.land] for q in queries], axis=1),
-            applicant=np.stack([self._applicant_class(q.measure.applicant_type) for q in queries], axis=1),
+            applicant=np.stack([self.applicant_class_[q.measure.applicant_type] for q in queries], axis=1),
             investment=np.array([investment_class(q) for q in queries], dtype=np.int8),
         )
 
@@ -505,7 +661,7 @@ class Matcher:
             ]
         )
         topic_totals = q_topics.sum(axis=0)
-        topics = np.asarray(
+        topics = (
             self.topics_declared_ @ q_topics + weights.topic_inferred * (self.topics_inferred_ @ q_topics)
         ) / np.where(topic_totals > 0, topic_totals, 1)
         queries = evidence.investment.shape[0]
@@ -549,7 +705,7 @@ class Matcher:
         half of the measure's Förderbereiche among those it declares, or it is a general municipal
         instrument. Elsewhere it is no match at all, whatever the weights."""
         q_topics = np.maximum.reduce(list(evidence.query_topics.values()))
-        shared_topics = np.asarray(self.topics_declared_ @ q_topics)
+        shared_topics = self.topics_declared_ @ q_topics
         topics = shared_topics >= 0.5 * np.maximum(q_topics.sum(axis=0), 1)
         instruments = (self.general_loan_ > 0) | (self.general_program_ > 0)
         return _shares_text(evidence) | topics | instruments[:, None]
@@ -558,31 +714,9 @@ class Matcher:
         """Every score component for every (program, query): arrays of shape (programs, queries)."""
         return self.weigh(self.evidence(queries))
 
-    def _applicant_class(self, applicant: str) -> np.ndarray:
-        """Each program's applicant fit for a measure's applicant type, as an index into APPLICANT_CLASSES:
-        a "check" verdict is worth more where the program names applicants or addresses Kommunen, and
-        less where its text addresses companies or private persons."""
-        key = ("applicant_class", applicant)
-        if key not in self._static_checks:
-            classes = []
-            for record, check, municipal in zip(
-                self.records_, self._checks("applicant", applicant), self.municipal_text_, strict=True
-            ):
-                if check.verdict == eligibility.ELIGIBLE:
-                    classes.append("eligible")
-                elif check.verdict == eligibility.CHECK and (record.applicant_types or municipal):
-                    classes.append("check")
-                elif check.verdict == eligibility.CHECK:
-                    private = bool(_PRIVATE_TEXT.search(fold(f"{record.title} {record.summary or ''}")))
-                    classes.append("private" if private else "unknown")
-                else:
-                    classes.append("ineligible")
-            self._static_checks[key] = np.array([APPLICANT_CLASSES.index(c) for c in classes], dtype=np.int8)
-        return self._static_checks[key]
-
     def _name_component(self, queries: Sequence[Query], text_scores: np.ndarray) -> np.ndarray:
         """1 where the measure names the program (its acronym, bracketed name or, fuzzily, its title)."""
-        result = np.zeros((len(self.records_), len(queries)), dtype=np.float32)
+        result = np.zeros((len(self.keys_), len(queries)), dtype=np.float32)
         for j, query in enumerate(queries):
             words = set(_WORD.findall(query.text))
             for word in words:
@@ -633,7 +767,7 @@ class Matcher:
         include_ineligible: bool = False,
         today: date | None = None,
     ) -> list[list[Match]]:
-        """Ranked, explained matches for each measure, in one pass of matrix products."""
+        """Ranked, explained matches for each measure, in one pass over the index."""
         if not measures:
             return []
         today = today or date.today()
@@ -653,27 +787,15 @@ class Matcher:
         return results
 
     def _match(self, i: int, j: int, query: Query, scores, components, today: date) -> Match:
-        record = self.records_[i]
-        measure = query.measure
-        assessment = eligibility.assess(
-            regions=record.regions,
-            applicant_types=record.applicant_types,
-            status=record.status,
-            deadlines=record.deadlines,
-            rolling=record.rolling,
-            funding_types=record.funding_types,
-            land=measure.land,
-            applicant=measure.applicant_type,
-            funding_type=measure.funding_type,
-            today=today,
-        )
+        programs = self.programs_
+        assessment = programs.assess(i, query.measure, today)
         return Match(
-            source=record.source,
-            source_id=record.source_id,
-            title=record.title,
-            url=record.url,
-            level=record.level,
-            regions=list(record.regions),
+            source=programs.source[i],
+            source_id=programs.source_id[i],
+            title=programs.title[i],
+            url=programs.url[i],
+            level=programs.level[i],
+            regions=list(programs.regions[i]),
             score=float(scores[i, j]),
             components={name: float(values[i, j]) for name, values in components.items()},
             eligibility=assessment.verdict,
@@ -689,7 +811,8 @@ class Matcher:
             vocabulary = self.vectorizer_.vocabulary_
             terms: dict[str, tuple[str, list[int]]] = {}
             for word in re.findall(r"[\wÄÖÜäöüß][\wÄÖÜäöüß\-]*", query.text):
-                if fold(word) in terms:
+                folded = fold(word)
+                if folded in terms:
                     continue
                 columns = []
                 for part in content_words(word):
@@ -698,15 +821,13 @@ class Matcher:
                         if column is not None and self.informative_[column]:
                             columns.append(column)
                 if columns:
-                    terms[fold(word)] = (word, sorted(set(columns), key=lambda c: -self.vectorizer_.idf_[c]))
+                    terms[folded] = (word, sorted(set(columns), key=lambda c: -self.vectorizer_.idf_[c]))
             query.terms = list(terms.values())
         return query.terms
 
     def _matched_terms(self, i: int, query: Query) -> list[str]:
         """Words of the measure whose stems (or compound parts) occur in the program's text, rarest first."""
-        columns = set()
-        for matrix in self.field_matrices_.values():
-            columns.update(matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]].tolist())
+        columns = set(self.program_terms_.of_row(i).tolist())
         found = []
         for word, candidates in self._query_terms(query):
             hit = next((c for c in candidates if c in columns), None)
@@ -715,8 +836,7 @@ class Matcher:
         return [word for _, _, word in sorted(found)][:8]
 
     def _shared_concepts(self, i: int, query: Query) -> list[str]:
-        matrix = self.concept_matrix_
-        program_concepts = {self.concept_names_[k] for k in matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]}
+        program_concepts = {self.concept_names_[k] for k in self.program_concepts_.of_row(i).tolist()}
         explained = []
         for mention in query.mentions:
             if mention.concept not in program_concepts:

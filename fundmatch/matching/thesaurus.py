@@ -15,12 +15,13 @@ from importlib import resources
 from pathlib import Path
 
 from fundmatch import vocab
+from fundmatch.errors import InputError
 from fundmatch.matching.text import STOP_WORDS, CompoundSplitter, complete_truncations, stem_sequence
 
 THESAURUS_FORMAT = "fundmatch-thesaurus"
 
 
-class ThesaurusError(ValueError):
+class ThesaurusError(InputError):
     """A thesaurus file that is not usable; says which concept and what."""
 
 

@@ -6,15 +6,19 @@ pages, the JSON API and the CLI call the same services.
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import UTC, date, datetime
 
-from flask import Flask, g, jsonify, render_template, request
-from werkzeug.exceptions import Conflict, HTTPException
+from flask import Flask, Response, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from fundmatch import db, vocab
+from fundmatch import db, logs, vocab
 from fundmatch.config import Settings, load_settings
-from fundmatch.drafting.finance import euro
+from fundmatch.errors import ConfigurationError, FundmatchError
+from fundmatch.german import format_amount, format_date
 from fundmatch.matching.ranker import EmptyCatalogueError
 from fundmatch.web import security
 
@@ -59,13 +63,14 @@ def _age(moment: datetime | None) -> str:
 
 def create_app(settings: Settings | None = None, *, testing: bool = False) -> Flask:
     settings = settings or load_settings()
+    logs.configure("INFO")
     app = Flask(__name__)
     if settings.secret_key:
         key = settings.secret_key
     elif settings.is_embedded:
         key = security.secret_key(settings.data_dir)
     else:
-        raise RuntimeError("FUNDMATCH_SECRET_KEY must be set when fundmatch serves a server database")
+        raise ConfigurationError("FUNDMATCH_SECRET_KEY muss gesetzt sein, wenn fundmatch eine Server-Datenbank nutzt")
     app.config.update(
         SECRET_KEY=key,
         TESTING=testing,
@@ -97,8 +102,8 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
 
     security.init_app(app, get_session)
     app.jinja_env.filters.update(
-        de_date=lambda d: d.strftime("%d.%m.%Y") if isinstance(d, date) else "–",
-        euro=lambda v: euro(v) if v is not None else "–",
+        de_date=lambda d: format_date(d) if isinstance(d, date) else "–",
+        euro=lambda v: format_amount(v) if v is not None else "–",
         age=_age,
         region=lambda c: vocab.REGION.labels.get(c, c),
         topic=lambda c: vocab.TOPIC.labels.get(c, c),
@@ -126,19 +131,60 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        g.rollback = True
-        if request.path.startswith("/api/"):
-            response = jsonify({"error": error.name, "message": error.description, "status": error.code})
-        else:
-            response = app.make_response(render_template("error.html", error=error))
-        response.status_code = error.code
-        for name, value in error.get_response().headers.items():
-            if name.lower() not in ("content-type", "content-length"):
-                response.headers[name] = value
-        return response
+        return _error_response(app, error, error.code or 500, str(error.description))
 
-    @app.errorhandler(EmptyCatalogueError)
-    def empty_catalogue(_error: EmptyCatalogueError):
-        return http_error(Conflict(description=EMPTY_CATALOGUE))
+    @app.errorhandler(FundmatchError)
+    def expected_error(error: FundmatchError):
+        """A user's or operator's mistake: the German message with the status its class names."""
+        message = EMPTY_CATALOGUE if isinstance(error, EmptyCatalogueError) else str(error)
+        return _error_response(app, error, error.http_status, message, getattr(error, "errors", None))
 
+    _log_requests(app)
     return app
+
+
+def _error_response(
+    app: Flask, error: Exception, status: int, message: str, errors: dict[str, str] | None = None
+) -> Response:
+    """The one error answer: JSON (``ErrorBody``) under /api/, the error page elsewhere; nothing is committed."""
+    g.rollback = True
+    name = HTTP_STATUS_CODES.get(status, "Error")
+    if request.path.startswith("/api/"):
+        body = {"error": name, "message": message, "status": status}
+        if errors:
+            body["errors"] = errors
+        response = jsonify(body)
+    else:
+        response = app.make_response(render_template("error.html", code=status, name=name, message=message))
+    response.status_code = status
+    if isinstance(error, HTTPException):
+        for header, value in error.get_response().headers.items():
+            if header.lower() not in ("content-type", "content-length"):
+                response.headers[header] = value
+    return response
+
+
+def _log_requests(app: Flask) -> None:
+    """One line per request: method, path, status, duration and user id (never query strings, bodies,
+    cookies or tokens, which may carry secrets)."""
+    log = logging.getLogger("fundmatch.web.requests")
+
+    @app.before_request
+    def start_clock() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response):
+        started = g.get("request_started")
+        if started is not None and request.endpoint != "static":
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            user = g.get("user")
+            fields = {
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "ms": ms,
+                "user_id": user.id if user is not None else None,
+            }
+            log.info("%s %s %s %s ms", request.method, request.path, response.status_code, ms, extra=fields)
+        return response

@@ -1,85 +1,79 @@
 """JSON API under /api/v1 for scripts (token auth) and the browser (session + CSRF).
 
-Same services as the pages; the OpenAPI 3 document is at /api/v1/openapi.json.
+Same services as the pages. Every view is declared with its models (``fundmatch.web.schemas``) and
+answers; the OpenAPI 3.1 document at /api/v1/openapi.json is generated from those declarations.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
+from pydantic import BaseModel
 
-from fundmatch import catalogue, municipalities, shortlist
-from fundmatch.interchange import InterchangeError, parse_measures
-from fundmatch.matching.ranker import MeasureTextError
+from fundmatch import __version__, catalogue, municipalities, shortlist
+from fundmatch.errors import InputError
+from fundmatch.interchange import MatchesDocument, MeasuresDocument, parse_measures
 from fundmatch.matching.service import match_measures
 from fundmatch.models import Measure, Municipality, Strategy
+from fundmatch.scrapers.records import parse_program_key, program_key
 from fundmatch.web import get_or_404, get_session
 from fundmatch.web.catalogue_views import program_by_key, search_page
 from fundmatch.web.matches_views import send_draft
-from fundmatch.web.openapi import document as openapi_document
+from fundmatch.web.operations import DOCX, Answer, InvalidBody, Operations, body, query
+from fundmatch.web.schemas import (
+    CatalogueQuery,
+    DecisionInput,
+    DecisionList,
+    DecisionOut,
+    DraftQuery,
+    ErrorBody,
+    MatchesQuery,
+    MeasureInput,
+    MeasureList,
+    MeasureOut,
+    MunicipalityInput,
+    MunicipalityList,
+    MunicipalityOut,
+    ProgramDetail,
+    ProgramOut,
+    ProgramPage,
+    Revision,
+    SourceList,
+    StrategyInput,
+    StrategyOut,
+    TopQuery,
+)
 from fundmatch.web.security import current_user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PREFIX = "/api/v1"
+
+
+def _error(description: str) -> Answer:
+    return Answer(description, ErrorBody)
+
+
+api = Operations(bp, common={401: _error("nicht angemeldet"), 404: _error("nicht gefunden")})
+CREATED_OR_INVALID = {400: _error("kein JSON-Objekt"), 422: _error("Eingaben ungültig")}
 
 
 def _settings():
     return current_app.extensions["fundmatch.settings"]
 
 
-def _json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(400, description="Erwartet wird ein JSON-Objekt im Body (Content-Type: application/json).")
-    return data
+def _answer(model: BaseModel, status: int = 200):
+    return jsonify(model.model_dump(mode="json")), status
 
 
-def _invalid(errors: dict[str, str]):
-    return jsonify(
-        {"error": "Unprocessable Entity", "message": "Eingaben ungültig", "status": 422, "errors": errors}
-    ), 422
+def _saved(save, *args):
+    """Run a service's save; its field errors become the API's 422 with ``errors``."""
+    try:
+        return save(*args)
+    except municipalities.FormErrors as exc:
+        raise InvalidBody("Eingaben ungültig", exc.errors) from None
 
 
-def _get(model, object_id: int):
-    return get_or_404(model, object_id, f"{model.__name__} {object_id}")
-
-
-def program_json(program) -> dict:
-    record = catalogue.record_from_program(program).to_dict()
-    record["key"] = f"{program.source}:{program.source_id}"
-    record["first_seen"] = program.first_seen.isoformat()
-    return record
-
-
-def municipality_json(m: Municipality) -> dict:
-    return {
-        "id": m.id,
-        "name": m.name,
-        "ags": m.ags,
-        "land": m.land,
-        "kind": m.kind,
-        "population": m.population,
-        "financially_weak": m.financially_weak,
-        "contact_name": m.contact_name,
-        "contact_email": m.contact_email,
-        "contact_phone": m.contact_phone,
-        "address": m.address,
-        "strategies": [{"id": s.id, "title": s.title, "measures": len(s.measures)} for s in m.strategies],
-    }
-
-
-def measure_json(m: Measure) -> dict:
-    return {
-        "id": m.id,
-        "strategy_id": m.strategy_id,
-        "title": m.title,
-        "description": m.description,
-        "handlungsfeld": m.handlungsfeld,
-        "land": m.land,
-        "applicant_type": m.applicant_type,
-        "cost_eur": m.cost_eur,
-        "planned_start": m.planned_start.isoformat() if m.planned_start else None,
-        "time_horizon": m.time_horizon,
-        "goal": m.goal,
-    }
+def _program_out(program) -> ProgramOut:
+    return ProgramOut.of(program, catalogue.record_from_program(program))
 
 
 @bp.route("/openapi.json")
@@ -87,150 +81,196 @@ def openapi():
     return jsonify(openapi_document())
 
 
-@bp.route("/programs")
-def programs():
-    try:
-        result = search_page(get_session(), _settings(), request.args)
-    except ValueError as exc:
-        abort(400, description=str(exc))
-    return jsonify(
-        {
-            **{k: result[k] for k in ("q", "sort", "page", "pages", "total")},
-            "programs": [program_json(p) for p in result["programs"]],
-        }
+def openapi_document() -> dict:
+    return api.document(
+        title="fundmatch API",
+        version=__version__,
+        description="Förderprogramme, Kommunen, Maßnahmen, Treffer und Entwürfe. Anmeldung mit "
+        "`Authorization: Bearer <Token>` (fundmatch users token).",
+        prefix=PREFIX,
     )
 
 
-@bp.route("/programs/<source>/<path:source_id>")
-def program(source: str, source_id: str):
+@api.route(
+    "/programs",
+    summary="Katalog durchsuchen",
+    query=CatalogueQuery,
+    answers={200: Answer("Trefferseite", ProgramPage), 400: _error("ungültiger Filter")},
+)
+def search_programs():
+    result = search_page(get_session(), _settings(), query(CatalogueQuery))
+    page = ProgramPage(
+        **{k: result[k] for k in ("q", "sort", "page", "pages", "total")},
+        programs=[_program_out(p) for p in result["programs"]],
+    )
+    return _answer(page)
+
+
+@api.route(
+    "/programs/<source>/<path:source_id>",
+    summary="Ein Programm mit Änderungshistorie",
+    answers={200: Answer("Programm", ProgramDetail)},
+)
+def get_program(source: str, source_id: str):
     found = catalogue.get_program(get_session(), source, source_id)
     if found is None:
-        abort(404, description=f"Programm {source}:{source_id} gibt es nicht.")
-    history = [{"changed_at": r.changed_at.isoformat(), "run_id": r.run_id, "diff": r.diff} for r in found.revisions]
-    return jsonify({"program": program_json(found), "history": history})
+        abort(404, description=f"Programm {program_key(source, source_id)} gibt es nicht.")
+    return _answer(ProgramDetail(program=_program_out(found), history=[Revision.of(r) for r in found.revisions]))
 
 
-@bp.route("/municipalities", methods=["GET", "POST"])
-def municipality_list():
-    session = get_session()
-    if request.method == "POST":
-        try:
-            created = municipalities.save_municipality(session, _json_body())
-        except municipalities.FormErrors as exc:
-            return _invalid(exc.errors)
-        return jsonify(municipality_json(created)), 201
-    return jsonify({"municipalities": [municipality_json(m) for m in municipalities.list_municipalities(session)]})
+@api.route("/municipalities", summary="Kommunen", answers={200: Answer("Kommunen", MunicipalityList)})
+def list_municipalities():
+    found = municipalities.list_municipalities(get_session())
+    return _answer(MunicipalityList(municipalities=[MunicipalityOut.of(m) for m in found]))
 
 
-@bp.route("/municipalities/<int:municipality_id>")
-def municipality(municipality_id: int):
-    return jsonify(municipality_json(_get(Municipality, municipality_id)))
+@api.route(
+    "/municipalities",
+    "POST",
+    summary="Kommune anlegen",
+    body=MunicipalityInput,
+    answers={201: Answer("angelegt", MunicipalityOut), **CREATED_OR_INVALID},
+)
+def create_municipality():
+    data = body(MunicipalityInput).model_dump(exclude_none=True)
+    return _answer(MunicipalityOut.of(_saved(municipalities.save_municipality, get_session(), data)), 201)
 
 
-@bp.route("/municipalities/<int:municipality_id>/strategies", methods=["POST"])
+@api.route(
+    "/municipalities/<int:municipality_id>", summary="Eine Kommune", answers={200: Answer("Kommune", MunicipalityOut)}
+)
+def get_municipality(municipality_id: int):
+    return _answer(MunicipalityOut.of(get_or_404(Municipality, municipality_id, f"Kommune {municipality_id}")))
+
+
+@api.route(
+    "/municipalities/<int:municipality_id>/strategies",
+    "POST",
+    summary="Strategie anlegen",
+    body=StrategyInput,
+    answers={201: Answer("angelegt", StrategyOut), **CREATED_OR_INVALID},
+)
 def create_strategy(municipality_id: int):
-    owner = _get(Municipality, municipality_id)
-    try:
-        created = municipalities.save_strategy(get_session(), owner, _json_body())
-    except municipalities.FormErrors as exc:
-        return _invalid(exc.errors)
-    return jsonify(
-        {"id": created.id, "title": created.title, "handlungsfelder": created.handlungsfelder, "goals": created.goals}
-    ), 201
+    owner = get_or_404(Municipality, municipality_id, f"Kommune {municipality_id}")
+    data = body(StrategyInput).model_dump(exclude_none=True)
+    return _answer(StrategyOut.of(_saved(municipalities.save_strategy, get_session(), owner, data)), 201)
 
 
-@bp.route("/strategies/<int:strategy_id>/measures", methods=["GET", "POST"])
-def strategy_measures(strategy_id: int):
-    strategy = _get(Strategy, strategy_id)
-    if request.method == "POST":
-        try:
-            created = municipalities.save_measure(get_session(), strategy, _json_body())
-        except municipalities.FormErrors as exc:
-            return _invalid(exc.errors)
-        return jsonify(measure_json(created)), 201
-    return jsonify({"measures": [measure_json(m) for m in strategy.measures]})
+@api.route(
+    "/strategies/<int:strategy_id>/measures",
+    summary="Maßnahmen einer Strategie",
+    answers={200: Answer("Maßnahmen", MeasureList)},
+)
+def list_measures(strategy_id: int):
+    strategy = get_or_404(Strategy, strategy_id, f"Strategie {strategy_id}")
+    return _answer(MeasureList(measures=[MeasureOut.of(m) for m in strategy.measures]))
 
 
-@bp.route("/measures/<int:measure_id>")
-def measure(measure_id: int):
-    return jsonify(measure_json(_get(Measure, measure_id)))
+@api.route(
+    "/strategies/<int:strategy_id>/measures",
+    "POST",
+    summary="Maßnahme anlegen",
+    body=MeasureInput,
+    answers={201: Answer("angelegt", MeasureOut), **CREATED_OR_INVALID},
+)
+def create_measure(strategy_id: int):
+    strategy = get_or_404(Strategy, strategy_id, f"Strategie {strategy_id}")
+    data = body(MeasureInput).model_dump(mode="json", exclude_none=True)
+    return _answer(MeasureOut.of(_saved(municipalities.save_measure, get_session(), strategy, data)), 201)
 
 
-def _top() -> int:
-    raw = request.args.get("top", "10")
-    if not raw.isdigit() or not 1 <= int(raw) <= 200:
-        abort(400, description="top muss eine Zahl von 1 bis 200 sein")
-    return int(raw)
+@api.route("/measures/<int:measure_id>", summary="Eine Maßnahme", answers={200: Answer("Maßnahme", MeasureOut)})
+def get_measure(measure_id: int):
+    return _answer(MeasureOut.of(get_or_404(Measure, measure_id, f"Maßnahme {measure_id}")))
 
 
-@bp.route("/measures/<int:measure_id>/matches")
-def measure_matches(measure_id: int):
-    found = _get(Measure, measure_id)
-    raw = request.args.get("include_ineligible", "false").lower()
-    if raw not in ("true", "false", "1", "0"):
-        abort(400, description="include_ineligible muss true oder false sein")
-    include = raw in ("true", "1")
-    try:
-        run = match_measures(
-            get_session(), _settings(), [municipalities.measure_spec(found)], top=_top(), include_ineligible=include
-        )
-    except MeasureTextError as exc:
-        abort(422, description=str(exc))
+MATCH_ANSWERS = {
+    200: Answer("Treffer", MatchesDocument),
+    400: _error("ungültiger Parameter"),
+    409: _error("Katalog noch leer"),
+    422: _error("Maßnahme ohne suchbaren Text oder ungültig"),
+}
+
+
+@api.route(
+    "/measures/<int:measure_id>/matches", summary="Treffer einer Maßnahme", query=MatchesQuery, answers=MATCH_ANSWERS
+)
+def get_matches(measure_id: int):
+    found = get_or_404(Measure, measure_id, f"Maßnahme {measure_id}")
+    options = query(MatchesQuery)
+    run = match_measures(
+        get_session(),
+        _settings(),
+        [municipalities.measure_spec(found)],
+        top=options.top,
+        include_ineligible=options.include_ineligible,
+    )
     return jsonify(run.to_document())
 
 
-@bp.route("/match", methods=["POST"])
+@api.route(
+    "/match",
+    "POST",
+    summary="Treffer für Maßnahmen im Austauschformat",
+    query=TopQuery,
+    body=MeasuresDocument,
+    answers=MATCH_ANSWERS,
+)
 def match():
-    """Rank programs for measures sent in the measures interchange format."""
+    """Rank programs for measures sent in the measures interchange format (read as files are)."""
+    options = query(TopQuery)
+    measures = parse_measures(request.get_json(silent=True), name="Body")
+    return jsonify(match_measures(get_session(), _settings(), measures, top=options.top).to_document())
+
+
+@api.route(
+    "/measures/<int:measure_id>/decisions", summary="Bewertungen", answers={200: Answer("Bewertungen", DecisionList)}
+)
+def list_decisions(measure_id: int):
+    found = get_or_404(Measure, measure_id, f"Maßnahme {measure_id}")
+    return _answer(_decisions(found))
+
+
+@api.route(
+    "/measures/<int:measure_id>/decisions",
+    "POST",
+    summary="Programm bewerten oder vormerken",
+    body=DecisionInput,
+    answers={201: Answer("gespeichert", DecisionList), **CREATED_OR_INVALID},
+)
+def decide(measure_id: int):
+    found = get_or_404(Measure, measure_id, f"Maßnahme {measure_id}")
+    decision = body(DecisionInput)
+    program = program_by_key(decision.program)
+    user = current_user()
+    who = user.username if user is not None else None
+    shortlist.record_decision(get_session(), found, program, decision.decision, decision.note, who)
+    return _answer(_decisions(found), 201)
+
+
+def _decisions(measure: Measure) -> DecisionList:
+    rows = shortlist.decisions_for(get_session(), measure.id)
+    return DecisionList(decisions=[DecisionOut.of(key, d) for key, d in sorted(rows.items())])
+
+
+@api.route(
+    "/measures/<int:measure_id>/draft",
+    summary="DOCX-Entwurf",
+    query=DraftQuery,
+    answers={200: Answer("DOCX-Entwurf", media_type=DOCX), 400: _error("ungültige Anfrage")},
+)
+def get_draft(measure_id: int):
+    get_or_404(Measure, measure_id, f"Maßnahme {measure_id}")
+    options = query(DraftQuery)
     try:
-        measures = parse_measures(request.get_json(silent=True), name="body")
-        run = match_measures(get_session(), _settings(), measures, top=_top())
-    except (InterchangeError, MeasureTextError) as exc:
-        abort(422, description=str(exc))
-    return jsonify(run.to_document())
+        parse_program_key(options.program)
+    except InputError as exc:
+        raise InvalidBody(str(exc), {"program": str(exc)}, status=400) from None
+    return send_draft(measure_id, options.program, options.template)
 
 
-@bp.route("/measures/<int:measure_id>/decisions", methods=["GET", "POST"])
-def decisions(measure_id: int):
-    found = _get(Measure, measure_id)
-    session = get_session()
-    if request.method == "POST":
-        body = _json_body()
-        program_found = program_by_key(str(body.get("program", "")))
-        try:
-            shortlist.record_decision(
-                session, found, program_found, str(body.get("decision", "")), body.get("note"), current_user().username
-            )
-        except shortlist.DecisionError as exc:
-            return _invalid({"decision": str(exc)})
-    rows = shortlist.decisions_for(session, found.id)
-    return jsonify(
-        {
-            "decisions": [
-                {
-                    "program": key,
-                    "decision": d.decision,
-                    "note": d.note,
-                    "decided_by": d.decided_by,
-                    "decided_at": d.decided_at.isoformat(),
-                }
-                for key, d in sorted(rows.items())
-            ]
-        }
-    ), (201 if request.method == "POST" else 200)
-
-
-@bp.route("/measures/<int:measure_id>/draft")
-def draft(measure_id: int):
-    _get(Measure, measure_id)
-    key = request.args.get("program", "")
-    if not key:
-        abort(400, description="program=SOURCE:SOURCE_ID fehlt")
-    return send_draft(measure_id, key, request.args.get("template") or None)
-
-
-@bp.route("/sources")
-def source_list():
+@api.route("/sources", summary="Quellen und ihre Läufe", answers={200: Answer("Quellen", SourceList)})
+def list_sources():
     from fundmatch import sources
 
-    return jsonify({"sources": sources.overview(get_session(), runs=3)})
+    return _answer(SourceList.model_validate({"sources": sources.overview(get_session(), runs=3)}))

@@ -6,43 +6,38 @@ from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from fundmatch import catalogue
+from fundmatch.errors import InputError
 from fundmatch.matching.ranker import EmptyCatalogueError, MeasureTextError
 from fundmatch.matching.service import search_relevance
 from fundmatch.models import Program
 from fundmatch.scrapers import source_modules
+from fundmatch.scrapers.records import parse_program_key
 from fundmatch.web import get_session
+from fundmatch.web.operations import query
+from fundmatch.web.schemas import CatalogueQuery
 
 bp = Blueprint("catalogue", __name__, url_prefix="/katalog")
 PAGE_SIZE = 25
-MAX_QUERY = 500
-MAX_PAGE = 10_000
 FACETS = ("level", "land", "applicant_type", "funding_type", "topic", "status")
 
 
-def program_filter(args, **overrides) -> catalogue.ProgramFilter:
-    values = {name: args.get(name) or None for name in FACETS}
+def program_filter(search: CatalogueQuery, **overrides) -> catalogue.ProgramFilter:
+    values = {name: getattr(search, name) for name in FACETS}
     values.update(overrides)
     return catalogue.ProgramFilter(**values)
 
 
-def search_page(session, settings, args) -> dict:
-    """The search as data: used by the page and by the JSON API."""
-    text = (args.get("q") or "").strip()
-    if len(text) > MAX_QUERY:
-        raise ValueError(f"Suchtext hat mehr als {MAX_QUERY} Zeichen")
-    order = args.get("sort") or ("relevance" if text else "title")
-    if order not in ("relevance", "deadline", "title"):
-        raise ValueError(f"unknown sort {order!r}")
-    raw_page = str(args.get("page") or "1")
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
-        raise ValueError(f"page muss eine Zahl von 1 bis {MAX_PAGE} sein")
-    page = int(raw_page)
+def search_page(session, settings, search: CatalogueQuery) -> dict:
+    """The search as data: used by the page and by the JSON API. Relevance is the order of a query."""
+    text = search.q
+    order = search.sort or ("relevance" if text else "title")
+    page = search.page
     if order == "relevance" and text:
         try:
             scores = search_relevance(session, settings, text)
         except (MeasureTextError, EmptyCatalogueError):
             scores = {}
-        allowed = catalogue.matching_ids(session, program_filter(args))
+        allowed = catalogue.matching_ids(session, program_filter(search))
         ranked = sorted((key for key in allowed if key in scores), key=lambda key: (-scores[key], key))
         total = len(ranked)
         page_keys = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -51,7 +46,7 @@ def search_page(session, settings, args) -> dict:
         total, programs = catalogue.search_programs(
             session,
             program_filter(
-                args,
+                search,
                 text=text or None,
                 order=order if order != "relevance" else "title",
                 limit=PAGE_SIZE,
@@ -71,10 +66,7 @@ def search_page(session, settings, args) -> dict:
 @bp.route("/")
 def search():
     session = get_session()
-    try:
-        result = search_page(session, current_app.extensions["fundmatch.settings"], request.args)
-    except ValueError as exc:
-        abort(400, description=str(exc))
+    result = search_page(session, current_app.extensions["fundmatch.settings"], query(CatalogueQuery))
     template = "_catalogue_results.html" if request.headers.get("HX-Request") else "catalogue.html"
     return render_template(template, **result, args=request.args)
 
@@ -91,7 +83,10 @@ def program(source: str, source_id: str):
 
 
 def program_by_key(key: str) -> Program:
-    source, _, source_id = key.partition(":")
+    try:
+        source, source_id = parse_program_key(key)
+    except InputError as exc:
+        abort(404, description=str(exc))
     found = get_session().scalar(select(Program).where(Program.source == source, Program.source_id == source_id))
     if found is None:
         abort(404, description=f"Programm {key} gibt es im Katalog nicht.")

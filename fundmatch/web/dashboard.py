@@ -29,7 +29,7 @@ def index():
             [municipalities.measure_spec(m) for m in measures],
             top=NEWS_DEPTH,
         )
-        news_keys = {f"{p.source}:{p.source_id}": p for p in news}
+        news_keys = {p.key: p for p in news}
         by_id = {str(m.id): m for m in measures}
         for spec, matches in run.results:
             for match in matches:

@@ -8,6 +8,8 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 from markupsafe import Markup, escape
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import load_only
 
 from fundmatch import municipalities, shortlist
 from fundmatch.drafting import service as drafts
@@ -15,7 +17,8 @@ from fundmatch.drafting.render import TemplateProblem, available_templates
 from fundmatch.matching import overview as overview_export
 from fundmatch.matching.ranker import EmptyCatalogueError, MeasureTextError
 from fundmatch.matching.service import match_measures
-from fundmatch.models import Measure, Strategy
+from fundmatch.models import Measure, Program, Strategy
+from fundmatch.scrapers.records import parse_program_key
 from fundmatch.web import EMPTY_CATALOGUE, get_or_404, get_session
 from fundmatch.web.catalogue_views import program_by_key
 from fundmatch.web.security import current_user
@@ -62,6 +65,21 @@ def ranked_matches(measure: Measure, args) -> tuple[list, list[str]]:
     return matches, run.warnings
 
 
+def shown_programs(keys: list[str]) -> dict[str, Program]:
+    """The stored programs behind the shown matches, key → program, in one query and with only the
+    columns the page shows besides the match (the page shows up to 100 matches; a query for each, of
+    whole programs, made it the slowest page under load)."""
+    pairs = [parse_program_key(key) for key in keys]
+    if not pairs:
+        return {}
+    statement = (
+        select(Program)
+        .where(tuple_(Program.source, Program.source_id).in_(pairs))
+        .options(load_only(Program.source, Program.source_id, Program.summary, Program.rolling, Program.last_seen))
+    )
+    return {program.key: program for program in get_session().scalars(statement)}
+
+
 @bp.route("/massnahmen/<int:measure_id>")
 def index(measure_id: int):
     measure = _measure(measure_id)
@@ -72,7 +90,8 @@ def index(measure_id: int):
     except EmptyCatalogueError:
         matches, warnings = [], [EMPTY_CATALOGUE]
     decisions = shortlist.decisions_for(get_session(), measure.id)
-    summaries = {m.key: program_by_key(m.key) for m in matches}
+    summaries = shown_programs([m.key for m in matches])
+    matches = [m for m in matches if m.key in summaries]
     return render_template(
         "matches.html",
         measure=measure,
@@ -101,7 +120,7 @@ def decide(measure_id: int):
         )
     except shortlist.DecisionError as exc:
         abort(400, description=str(exc))
-    key = f"{program.source}:{program.source_id}"
+    key = program.key
     return render_template("_decision.html", measure=measure, key=key, decision=decision)
 
 

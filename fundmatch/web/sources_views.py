@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
 from fundmatch import refresh, sources
+from fundmatch.errors import FundmatchError
 from fundmatch.web import get_session
 from fundmatch.web.security import role_required
 
 bp = Blueprint("sources", __name__, url_prefix="/quellen")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,9 +42,16 @@ def start_refresh(app) -> RefreshJob:
 
     def work() -> None:
         try:
-            refresh.refresh(database, settings, log=job.lines.append)
-        except (refresh.RefreshLocked, ValueError) as exc:
+            reports = refresh.refresh(database, settings, log=job.lines.append)
+        except FundmatchError as exc:
             job.error = str(exc)
+        except Exception:
+            log.exception("Aktualisierung im Hintergrund abgebrochen")
+            job.error = "Die Aktualisierung ist mit einem internen Fehler abgebrochen (Einzelheiten im Protokoll)."
+        else:
+            failed = [r.source for r in reports if r.status == "failed"]
+            if failed:
+                job.error = f"Fehlgeschlagen: {', '.join(failed)} (Einzelheiten in der Liste der Läufe)."
         finally:
             job.done = True
 

@@ -286,14 +286,16 @@ def program_from_document(document: Document, source: ExportSource, member: str)
         if contact is not None:
             break
     links = [url for key in classes.get("ExternerLink", []) if (url := _link_url(source, key, member))]
-    summary, cut_summary = cap(document.text("teaserText") or None)
-    description, cut_description = cap(_description(document))
+    summary, cut_summary = cap(document.text("teaserText") or None, "summary")
+    description, cut_description = cap(_description(document), "description")
     body = document.text("bodyText")
     if vocab.fold(body.split("\n", 1)[0]) == "rechtsgrundlage":
         body = body.split("\n", 1)[1].strip() if "\n" in body else ""
-    legal_basis, cut_legal = cap("\n\n".join(filter(None, [body, document.text("procDescription")])) or None)
+    legal_basis, cut_legal = cap(
+        "\n\n".join(filter(None, [body, document.text("procDescription")])) or None, "legal_basis"
+    )
     if cut_summary or cut_description or cut_legal:
-        source.warnings.add(member, "absurdly long text cut to 200,000 characters")
+        source.warnings.add(member, "absurdly long text cut to the length the catalogue takes")
     return ProgramRecord(
         source=SOURCE.id,
         source_id=program_id,

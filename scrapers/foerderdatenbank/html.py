@@ -191,9 +191,9 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
         if not regions:
             raise ParseError(SOURCE.id, url, "no Fördergebiet and none can be inferred from the path")
         warnings.add(url, f"no Fördergebiet; {', '.join(regions)} inferred from the path")
-    summary_text, _ = cap(summary or None)
-    description_text, _ = cap(description or None)
-    legal_text, _ = cap(texts.legal_basis or None)
+    summary_text, _ = cap(summary or None, "summary")
+    description_text, _ = cap(description or None, "description")
+    legal_text, _ = cap(texts.legal_basis or None, "legal_basis")
     return ProgramRecord(
         source=SOURCE.id,
         source_id=program_id,

@@ -59,7 +59,10 @@ def test_status_is_derived_from_dates_not_read():
 
 
 def test_two_stage_topic_closes_to_newcomers_after_its_first_stage():
-    deadlines = [eu.Deadline(date(2026, 3, 1), "sketch"), eu.Deadline(date(2027, 1, 1), "submission")]
+    deadlines = [
+        eu.Deadline(date=date(2026, 3, 1), kind="sketch"),
+        eu.Deadline(date=date(2027, 1, 1), kind="submission"),
+    ]
     assert eu.derive_status(date(2025, 1, 1), deadlines, TODAY) == "closed"
     assert eu.derive_status(date(2025, 1, 1), deadlines[1:], TODAY) == "open"
     assert eu.derive_status(date(2027, 1, 1), deadlines, TODAY) == "forthcoming"
