@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from fundmatch import vocab
-from fundmatch.errors import InputError
+from fundmatch.errors import ConflictError, InputError
 from fundmatch.interchange import load_json, parse_catalogue
 from fundmatch.models import (
     CatalogueState,
@@ -143,6 +143,8 @@ def ensure_source(session: Session, source_id: str) -> Source:
                 session.add(source)
         except IntegrityError:  # another process created it at the same moment
             source = session.get(Source, source_id, populate_existing=True)
+            if source is None:  # the other process's row is not visible to this transaction (yet)
+                raise ConflictError(f"Quelle {source_id!r} wird gerade angelegt; bitte erneut versuchen") from None
     return source
 
 

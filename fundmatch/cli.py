@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from fundmatch import __version__, logs, vocab
+from fundmatch import __version__, german, logs, vocab
 from fundmatch.config import Settings, load_settings
 from fundmatch.errors import FundmatchError
 
@@ -49,6 +49,11 @@ class CliContext:
             raise click.ClickException(str(exc)) from None
         return self.database.session()
 
+    def close(self) -> None:
+        """Give the database connections back when the command ends (the pool would outlive it)."""
+        if self._database is not None:
+            self._database.dispose()
+
 
 pass_context = click.make_pass_decorator(CliContext)
 
@@ -72,7 +77,7 @@ class FundmatchGroup(click.Group):
     """The command group: fundmatch's expected errors end a command with their message and exit code 1;
     anything else is a bug, logged with its traceback, exit code 2."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except FundmatchError as exc:
@@ -107,6 +112,7 @@ def cli(ctx: click.Context, database_url: str | None, data_dir: str | None) -> N
     """
     logs.configure("INFO" if ctx.invoked_subcommand in LOGGING_COMMANDS else "WARNING")
     ctx.obj = CliContext(load_settings(database_url=database_url, data_dir=data_dir))
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.group("db")
@@ -266,7 +272,7 @@ def catalogue_list(ctx: CliContext, output_format: str, **filters) -> None:
     query = _program_filter(**filters)
     with ctx.session() as session:
         total, programs = catalogue.search_programs(session, query)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "key": p.key,
                 "title": p.title,
@@ -309,7 +315,7 @@ def catalogue_show(ctx: CliContext, key: str, output_format: str) -> None:
         if program is None:
             raise click.ClickException(f"no program {key!r} in the catalogue")
         record = catalogue.record_from_program(program).to_dict()
-        history = [
+        history: list[dict[str, Any]] = [
             {
                 "changed_at": r.changed_at.isoformat(),
                 "run": r.run_id,
@@ -504,7 +510,7 @@ def _print_matches(run) -> None:
         if not matches:
             click.echo("    keine passenden Programme")
         for rank, match in enumerate(matches, 1):
-            deadline = match.next_deadline.strftime("%d.%m.%Y") if match.next_deadline else "–"
+            deadline = german.format_date(match.next_deadline) if match.next_deadline else "–"
             click.echo(f"{rank:>3}. {match.score:.2f}  [{match.eligibility}]  {match.title[:90]}")
             click.echo(f"        {match.key}  ·  Frist: {deadline}")
             click.echo(f"        Gründe: {'; '.join(match.reasons)}")
@@ -796,7 +802,10 @@ def serve(ctx: CliContext, host: str, port: int, threads: int) -> None:
             click.echo(f"Erster Zugang angelegt – Benutzer: admin  Passwort: {password}  (bitte ändern)")
     app = create_app(ctx.settings)
     click.echo(f"fundmatch läuft auf http://{host}:{port}/ (Strg+C beendet)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="fundmatch")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="fundmatch")
+    finally:
+        app.extensions["fundmatch.database"].dispose()
 
 
 @cli.group("users")
@@ -859,4 +868,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

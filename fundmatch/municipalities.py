@@ -52,7 +52,7 @@ class _Form:
         if required and not value:
             self.errors[name] = "Pflichtfeld"
         elif len(value) > limit:
-            self.errors[name] = f"höchstens {limit:,} Zeichen".replace(",", ".")
+            self.errors[name] = f"höchstens {german.format_number(limit, grouping=True)} Zeichen"
         return value or None
 
     def code(self, name: str, vocabulary: vocab.Vocabulary, *, default: str | None = None) -> str | None:
@@ -66,8 +66,8 @@ class _Form:
 
     def number(self, name: str, *, integer: bool = False) -> float | None:
         """An amount in euros as :func:`german.parse_amount` reads it, or with ``integer`` a count (population)."""
-        raw = self._raw(name, str, int, float)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raw = self._raw(name, str, int, float)  # one of these types or None
+        if not isinstance(raw, str | int | float) or (isinstance(raw, str) and not raw.strip()):
             return None
         try:
             return german.parse_integer(raw) if integer else german.parse_amount(raw)
@@ -77,8 +77,8 @@ class _Form:
 
     def day(self, name: str) -> date | None:
         """A date as :func:`german.parse_date` reads it, so the form accepts what the measure import accepts."""
-        raw = self._raw(name, str)
-        if raw is None or not raw.strip():
+        raw = self._raw(name, str)  # a str or None
+        if not isinstance(raw, str) or not raw.strip():
             return None
         try:
             return german.parse_date(raw)
@@ -138,7 +138,8 @@ def save_municipality(session: Session, data: Mapping, municipality: Municipalit
         contact_phone=form.text("contact_phone", limit=64),
         address=form.text("address", limit=1000),
     )
-    if values["contact_email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["contact_email"]):
+    email = values["contact_email"]
+    if isinstance(email, str) and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         form.errors["contact_email"] = "keine gültige E-Mail-Adresse"
     form.done()
     values["population"] = int(values["population"]) if values["population"] is not None else None
@@ -171,6 +172,7 @@ def save_strategy(
             handlungsfelder.append(code)
     goals_text = form.text("goals", limit=10_000) or ""
     form.done()
+    assert title is not None  # required: form.done() raised if it was missing
     strategy = strategy or Strategy(municipality=municipality)
     strategy.title = title
     strategy.handlungsfelder = handlungsfelder

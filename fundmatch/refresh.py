@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
+from typing import Any, cast
 
 from sqlalchemy import delete, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from fundmatch import catalogue
@@ -117,10 +119,14 @@ def refresh_lock(database: Database, stale_after_s: float) -> Iterator[str]:
                     f"last heartbeat {lock.heartbeat_at:%H:%M:%S} UTC"
                 )
             else:
-                taken = session.execute(
-                    update(RefreshLock)
-                    .where(RefreshLock.name == LOCK_NAME, RefreshLock.heartbeat_at == lock.heartbeat_at)
-                    .values(owner=owner, acquired_at=now, heartbeat_at=now)
+                # An UPDATE without RETURNING gives a CursorResult; Session.execute says Result (sqlalchemy#9185).
+                taken = cast(
+                    CursorResult[Any],
+                    session.execute(
+                        update(RefreshLock)
+                        .where(RefreshLock.name == LOCK_NAME, RefreshLock.heartbeat_at == lock.heartbeat_at)
+                        .values(owner=owner, acquired_at=now, heartbeat_at=now)
+                    ),
                 )
                 if taken.rowcount != 1:
                     raise RefreshLocked("another refresh took over the stale lock at the same moment")
@@ -147,6 +153,7 @@ def refresh_lock(database: Database, stale_after_s: float) -> Iterator[str]:
 def _store_run(database: Database, report: RunReport) -> None:
     with database.session() as session:
         run = session.get(ScrapeRun, report.run_id)
+        assert run is not None  # run_source stored this run before harvesting, and runs are never deleted
         for name in ("status", "complete", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "message"):
             setattr(run, name, getattr(report, name))
         run.finished_at = utcnow()

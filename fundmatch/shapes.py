@@ -21,11 +21,10 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
 from pydantic_core import PydanticCustomError, core_schema
 
 from fundmatch import vocab
+from fundmatch.german import MAX_AMOUNT_EUR, MAX_INTEGER, format_number
 
 MAX_SHORT_TEXT = 2_000
-MAX_AMOUNT_EUR = 1e12
-"""No funding program or measure comes near a trillion euros: a larger figure is a typing error."""
-MAX_POPULATION = 100_000_000
+MAX_POPULATION = MAX_INTEGER
 MAX_URL = 1_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HTTP_URL = re.compile(r"https?://\S+")
@@ -36,7 +35,7 @@ def _fail(kind: str, message: str, **context: Any) -> PydanticCustomError:
 
 
 def _thousands(number: int) -> str:
-    return f"{number:,}".replace(",", ".")
+    return format_number(number, grouping=True)
 
 
 def _shown(value: Any) -> str:

@@ -61,7 +61,7 @@ def _deadlines(program: Program):
 
 
 def upcoming_deadlines(
-    session: Session, today: date, days: int = 60, strategy_id: int | None = None
+    session: Session, today: date, days: int | None = 60, strategy_id: int | None = None
 ) -> list[UpcomingDeadline]:
     """Deadlines of shortlisted programs from today on, within ``days`` (all of them when days is None)."""
     statement = (

@@ -72,7 +72,9 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     digest = _token_hash(token)
     user = session.scalar(select(User).where(User.api_token_hash == digest))
-    return user if user is not None and hmac.compare_digest(user.api_token_hash, digest) else None
+    if user is None or user.api_token_hash is None:
+        return None
+    return user if hmac.compare_digest(user.api_token_hash, digest) else None
 
 
 def count_users(session: Session) -> int:

@@ -35,6 +35,18 @@ def soup(markup: str | bytes) -> BeautifulSoup:
     return BeautifulSoup(markup, "lxml")
 
 
+def attribute(tag: Tag | None, name: str) -> str | None:
+    """An attribute's value as text (None without the tag or the attribute).
+
+    bs4 gives multi-valued attributes such as ``class`` or ``rel`` as a list; they come back space-joined,
+    as written in the markup. ``href``, ``content`` and the like are single values and come back as they are.
+    """
+    value = tag.get(name) if tag is not None else None
+    if value is None or isinstance(value, str):
+        return value
+    return " ".join(value)
+
+
 def _walk(node: Tag, out: list[str]) -> None:
     for child in node.children:
         if isinstance(child, NavigableString):

@@ -18,12 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from fundmatch.errors import FundmatchError
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
@@ -132,7 +136,7 @@ class Fetcher:
 
     def _robots_for(self, host: str) -> RobotFileParser | None:
         if host not in self._robots:
-            parser: RobotFileParser | None = RobotFileParser()
+            parser: RobotFileParser | None = None
             try:
                 response = self._send("GET", f"{host}/robots.txt", {})
             except FetchError:
@@ -142,9 +146,8 @@ class Fetcher:
                 and response.status_code == 200
                 and not is_bot_wall(response.content, response.headers.get("content-type", ""))
             ):
+                parser = RobotFileParser()
                 parser.parse(response.text.splitlines())
-            else:
-                parser = None
             self._robots[host] = parser
         return self._robots[host]
 
@@ -264,7 +267,7 @@ class Fetcher:
 
     def _stream_to(self, response: httpx.Response, partial: Path, url: str, max_bytes: int, declared: int) -> int:
         size = 0
-        bar = None
+        bar: ProgressBar[int] | None = None
         if self._progress:
             import click
 

@@ -91,6 +91,22 @@ def session(database):
 
 
 @pytest.fixture
+def make_app():
+    """``create_app`` for a test; the app's connection pool is closed when the test ends."""
+    from fundmatch.web import create_app
+
+    made = []
+
+    def make(settings: Settings, **options):
+        made.append(create_app(settings, **options))
+        return made[-1]
+
+    yield make
+    for app in made:
+        app.extensions["fundmatch.database"].dispose()
+
+
+@pytest.fixture
 def run_cli(settings):
     """Invoke the CLI against the test database; returns the click Result."""
     runner = CliRunner()

@@ -6,6 +6,7 @@ program, one municipality with strategy and measure, and a token user.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -38,13 +39,14 @@ def _app_and_token():
 
 
 pytestmark = pytest.mark.slow
+EXAMPLES = int(os.environ.get("FUNDMATCH_SCHEMATHESIS_EXAMPLES", "30"))  # more for a deeper probe
 APP, TOKEN = _app_and_token()
 schema = schemathesis.openapi.from_dict(document())
 schema.app = APP
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_openapi_document(case):
     """No server error; status codes, content types, headers and bodies as documented.
 

@@ -42,11 +42,13 @@ def server(tmp_path_factory):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    wsgi = create_server(create_app(settings), host="127.0.0.1", port=port, threads=4)
+    app = create_app(settings)
+    wsgi = create_server(app, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=wsgi.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
     wsgi.close()
+    app.extensions["fundmatch.database"].dispose()
 
 
 @pytest.fixture(scope="module")

@@ -45,15 +45,15 @@ def test_the_command_line_starts_without_database_or_matching_libraries():
     assert loaded("import fundmatch.cli") == []
 
 
-def test_a_database_at_the_newest_revision_opens_without_alembic(settings):
-    from fundmatch import db
-
-    db.Database(settings).ensure_ready()
+def test_a_database_at_the_newest_revision_opens_without_alembic(database, settings):
+    database.ensure_ready()
     script = (
         "from fundmatch import db\n"
         "from fundmatch.config import Settings\n"
         f"settings = Settings(data_dir={str(settings.data_dir)!r}, database_url={settings.database_url!r})\n"
-        "db.Database(settings).ensure_ready()"
+        "database = db.Database(settings)\n"
+        "database.ensure_ready()\n"
+        "database.dispose()"
     )
     assert not [m for m in loaded(script) if m.startswith("alembic")]
 

@@ -10,7 +10,6 @@ import pytest
 
 from fundmatch import catalogue, logs, refresh, users
 from fundmatch.errors import ConfigurationError, FundmatchError
-from fundmatch.web import create_app
 from tests.test_web import PASSWORD, Browser
 
 
@@ -31,12 +30,11 @@ def captured(monkeypatch, capsys):
 
 
 @pytest.fixture
-def web(settings, database, monkeypatch):
+def web(settings, database, monkeypatch, make_app):
     with database.session() as session:
         token = users.issue_api_token(session, users.create_user(session, "berater", PASSWORD, "admin"))
     monkeypatch.setenv("FUNDMATCH_LOG_FORMAT", "json")
-    app = create_app(replace(settings, secret_key="test-secret"), testing=True)
-    return app, token
+    return make_app(replace(settings, secret_key="test-secret"), testing=True), token
 
 
 def test_every_expected_error_is_one_family():

@@ -16,7 +16,6 @@ from werkzeug.test import EnvironBuilder
 from fundmatch import catalogue, users
 from fundmatch.measure_import import example_csv
 from fundmatch.scrapers.records import Deadline
-from fundmatch.web import create_app
 from tests.fixture_server import Reply
 from tests.test_catalogue import record
 
@@ -25,7 +24,7 @@ HOSTILE = '<script>alert("x")</script>{{ 7*7 }}'
 
 
 @pytest.fixture
-def app(settings, database):
+def app(settings, database, make_app):
     with database.session() as session:
         catalogue.apply_records(
             session,
@@ -51,8 +50,7 @@ def app(settings, database):
         )
         users.create_user(session, "admin", PASSWORD, "admin")
         users.create_user(session, "berater", PASSWORD, "consultant")
-    app = create_app(replace(settings, secret_key="test-secret"), testing=True)
-    yield app
+    return make_app(replace(settings, secret_key="test-secret"), testing=True)
 
 
 def token_of(response) -> str:
@@ -257,8 +255,10 @@ def test_municipality_strategy_measure_lifecycle(admin):
     assert 'data-confirm="Markt Musterhausen mit allen Strategien und Maßnahmen löschen?"' in page
     assert 'name="action" value="delete"' in page and "Kommune löschen" in page
     assert "Maßnahme löschen" in admin.get(f"/massnahmen/{measure_id}/bearbeiten").get_data(as_text=True)
-    edited = admin.post(f"/massnahmen/{measure_id}/bearbeiten", {"title": "Glasfaser Nord", "cost_eur": "900000"})
+    edited = admin.post(f"/massnahmen/{measure_id}/bearbeiten", {"title": "Glasfaser Nord", "cost_eur": "900.000,5"})
     assert edited.status_code == 302
+    form = admin.get(f"/massnahmen/{measure_id}/bearbeiten").get_data(as_text=True)
+    assert 'value="900.000,50"' in form  # shown the German way, so saving the form again keeps the amount
     assert "Glasfaser Nord" in admin.get(f"/strategien/{strategy_id}").get_data(as_text=True)
     deleted = admin.post(f"/massnahmen/{measure_id}/bearbeiten", {"action": "delete"})
     assert deleted.status_code == 302 and admin.get(f"/massnahmen/{measure_id}").status_code == 404
@@ -505,10 +505,10 @@ def test_api_match_free_measures(api):
     assert data["results"][0]["measure_id"] == "a" and len(data["results"][0]["matches"]) <= 3
 
 
-def test_an_empty_catalogue_is_explained_not_a_server_error(settings, database):
+def test_an_empty_catalogue_is_explained_not_a_server_error(settings, database, make_app):
     with database.session() as session:
         users.create_user(session, "admin", PASSWORD, "admin")
-    browser = Browser(create_app(replace(settings, secret_key="test-secret"), testing=True), "admin")
+    browser = Browser(make_app(replace(settings, secret_key="test-secret"), testing=True), "admin")
     _, _, measure_id = make_measure(browser)
     page = browser.get(f"/massnahmen/{measure_id}")
     assert page.status_code == 200 and "Der Katalog enthält noch keine Programme" in page.get_data(as_text=True)
@@ -527,9 +527,31 @@ def test_api_with_session_needs_csrf_for_writes(admin):
 
 def test_openapi_document(api):
     document = api("GET", "/api/v1/openapi.json").get_json()
-    assert document["openapi"].startswith("3.")
+    assert document["openapi"] == "3.1.0"
     assert "/api/v1/measures/{measure_id}/matches" in document["paths"]
+    schemas = document["components"]["schemas"]
+    population = schemas["MunicipalityInput"]["properties"]["population"]
+    assert population["anyOf"][0]["type"] == "integer" and population["anyOf"][1] == {"type": "null"}
+    assert schemas["MeasureInput"]["properties"]["cost_eur"]["anyOf"][0]["maximum"] == 1e12
     json.dumps(document)
+
+
+def test_every_api_route_is_in_the_openapi_document(app):
+    """Generated from the URL map, so a new API route without a declared operation fails here."""
+    from fundmatch.web.api import openapi_document
+
+    document = openapi_document()
+    documented = {
+        (re.sub(r"\{(\w+)\}", r"<\1>", path), method.upper())
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint == "api.openapi":
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, f"{method} {rule.rule} is not in the OpenAPI document"
 
 
 def test_serve_loads_the_catalogue_and_prints_first_credentials(run_cli, monkeypatch, settings):

@@ -30,8 +30,8 @@ class CostItem:
 class YearSplit:
     year: int
     total: Decimal
-    grant: Decimal
-    own_share: Decimal
+    grant: Decimal | None
+    own_share: Decimal | None
 
 
 @dataclass
@@ -105,15 +105,16 @@ def plan(
     years_count = HORIZON_YEARS.get(time_horizon or "", 1)
     first_year = (start or date.today()).year
     totals = split_even(total, years_count)
-    grants = split_even(grant, years_count) if grant is not None else [None] * years_count
+    grants: list[Decimal | None] = [*split_even(grant, years_count)] if grant is not None else [None] * years_count
+    third_parties = split_even(third_party, years_count)
     years = [
         YearSplit(
             first_year + i,
-            totals[i],
-            grants[i],
-            (totals[i] - grants[i] - split_even(third_party, years_count)[i]) if grants[i] is not None else None,
+            year_total,
+            year_grant,
+            (year_total - year_grant - year_third) if year_grant is not None else None,
         )
-        for i in range(years_count)
+        for i, (year_total, year_grant, year_third) in enumerate(zip(totals, grants, third_parties, strict=True))
     ]
     if years_count > 1:
         notes.append(

@@ -19,6 +19,7 @@ from datetime import date
 import numpy as np
 
 from fundmatch import vocab
+from fundmatch.german import format_date
 from fundmatch.scrapers.records import Deadline
 
 ELIGIBLE, CHECK, INELIGIBLE = "eligible", "check", "ineligible"
@@ -112,12 +113,12 @@ def timing_check(status: str, deadlines: Sequence[Deadline], rolling: bool | Non
     upcoming = next_deadline(deadlines, today)
     if deadlines and upcoming is None and not rolling:
         last = max(d.date for d in deadlines)
-        return Check(INELIGIBLE, f"alle Fristen abgelaufen (zuletzt {last:%d.%m.%Y})")
+        return Check(INELIGIBLE, f"alle Fristen abgelaufen (zuletzt {format_date(last)})")
     if status == "forthcoming":
-        when = f", nächste Frist {upcoming:%d.%m.%Y}" if upcoming else ""
+        when = f", nächste Frist {format_date(upcoming)}" if upcoming else ""
         return Check(ELIGIBLE, f"Aufruf angekündigt{when}")
     if upcoming is not None:
-        return Check(ELIGIBLE, f"nächste Frist: {upcoming:%d.%m.%Y}")
+        return Check(ELIGIBLE, f"nächste Frist: {format_date(upcoming)}")
     if rolling:
         return Check(ELIGIBLE, "Antragstellung laufend möglich")
     if status == "unknown":

@@ -69,6 +69,7 @@ def write_csv(run: MatchRun, top: int) -> str:
 def write_xlsx(run: MatchRun, top: int, target: Path | io.BytesIO) -> None:
     book = Workbook()
     sheet = book.active
+    assert sheet is not None  # a new workbook starts with one sheet, the active one
     sheet.title = "Förderübersicht"
     sheet.append(header(top))
     flag = PatternFill("solid", fgColor="FCE4D6")

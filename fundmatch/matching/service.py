@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from fundmatch.config import Settings
+from fundmatch.german import format_number
 from fundmatch.interchange import MATCHES_FORMAT, VERSION, MeasureSpec
 from fundmatch.matching.index import current_matcher
 from fundmatch.matching.ranker import Match
@@ -48,7 +49,8 @@ def match_measures(
     """Rank the catalogue for each measure; over-long texts are cut with a warning."""
     matcher = current_matcher(session, settings)
     warnings = [
-        f"Maßnahme {m.id}: Text mit {len(m.text):,} Zeichen auf {MAX_MEASURE_CHARS:,} Zeichen gekürzt".replace(",", ".")
+        f"Maßnahme {m.id}: Text mit {format_number(len(m.text), grouping=True)} Zeichen auf "
+        f"{format_number(MAX_MEASURE_CHARS, grouping=True)} Zeichen gekürzt"
         for m in measures
         if len(m.text) > MAX_MEASURE_CHARS
     ]

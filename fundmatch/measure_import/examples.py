@@ -85,6 +85,7 @@ def example_xlsx() -> bytes:
 
     workbook = Workbook()
     sheet = workbook.active
+    assert sheet is not None  # a new workbook starts with one sheet, the active one
     sheet.title = "Maßnahmen"
     sheet.append([name for name, _, _ in COLUMNS])
     for example in _EXAMPLES:

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, date, datetime
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -29,7 +30,7 @@ EMPTY_CATALOGUE = (
 )
 
 
-def get_session():
+def get_session() -> Session:
     """The request's database session."""
     if "db_session" not in g:
         from flask import current_app
@@ -81,7 +82,8 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         PERMANENT_SESSION_LIFETIME=8 * 3600,
     )
     if settings.behind_proxy:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # Flask's documented way to add WSGI middleware; its stubs declare wsgi_app a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     database = db.Database(settings)
     database.ensure_ready()
     app.extensions["fundmatch.database"] = database
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.jinja_env.filters.update(
         de_date=lambda d: format_date(d) if isinstance(d, date) else "–",
         euro=lambda v: format_amount(v) if v is not None else "–",
+        amount_input=lambda v: format_amount(v, unit=False),
         age=_age,
         region=lambda c: vocab.REGION.labels.get(c, c),
         topic=lambda c: vocab.TOPIC.labels.get(c, c),
@@ -186,5 +189,5 @@ def _log_requests(app: Flask) -> None:
                 "ms": ms,
                 "user_id": user.id if user is not None else None,
             }
-            log.info("%s %s %s %s ms", request.method, request.path, response.status_code, ms, extra=fields)
+            log.info("Anfrage", extra=fields)
         return response

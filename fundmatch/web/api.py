@@ -42,7 +42,7 @@ from fundmatch.web.schemas import (
     StrategyOut,
     TopQuery,
 )
-from fundmatch.web.security import current_user
+from fundmatch.web.security import signed_in_user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PREFIX = "/api/v1"
@@ -242,8 +242,7 @@ def decide(measure_id: int):
     found = get_or_404(Measure, measure_id, f"Maßnahme {measure_id}")
     decision = body(DecisionInput)
     program = program_by_key(decision.program)
-    user = current_user()
-    who = user.username if user is not None else None
+    who = signed_in_user().username
     shortlist.record_decision(get_session(), found, program, decision.decision, decision.note, who)
     return _answer(_decisions(found), 201)
 

@@ -21,7 +21,7 @@ from fundmatch.models import Measure, Program, Strategy
 from fundmatch.scrapers.records import parse_program_key
 from fundmatch.web import EMPTY_CATALOGUE, get_or_404, get_session
 from fundmatch.web.catalogue_views import program_by_key
-from fundmatch.web.security import current_user
+from fundmatch.web.security import signed_in_user
 
 bp = Blueprint("matches", __name__)
 VERDICT_LABELS = {"eligible": "förderfähig", "check": "prüfen", "ineligible": "nicht förderfähig"}
@@ -116,7 +116,7 @@ def decide(measure_id: int):
             program,
             request.form.get("decision", ""),
             request.form.get("note"),
-            current_user().username,
+            signed_in_user().username,
         )
     except shortlist.DecisionError as exc:
         abort(400, description=str(exc))

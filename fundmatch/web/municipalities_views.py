@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from fundmatch import measure_import, municipalities
@@ -64,7 +66,10 @@ def municipality(municipality_id: int):
 def strategy(strategy_id: int):
     session = get_session()
     item = get_or_404(Strategy, strategy_id)
-    errors, measure_errors, import_errors, import_warnings = {}, {}, [], []
+    errors: dict[str, str] = {}
+    measure_errors: dict[str, str] = {}
+    import_errors: Sequence[measure_import.RowError | str] = []
+    import_warnings: list[measure_import.RowError] = []
     if request.method == "POST":
         action = request.form.get("action")
         try:

@@ -108,7 +108,10 @@ class Operations:
                     "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
                 }
             answers = {**op.answers, **{code: a for code, a in self.common.items() if code not in op.answers}}
-            entry["responses"] = {str(code): _response(a, refs) for code, a in sorted(answers.items())}
+            entry["responses"] = {
+                str(code): _response(a, refs[(a.model, "serialization")] if a.model is not None else None)
+                for code, a in sorted(answers.items())
+            }
             paths.setdefault(path, {})[op.method.lower()] = entry
         return {
             "openapi": "3.1.0",
@@ -153,11 +156,10 @@ def _query_schema(prop: dict[str, Any]) -> dict[str, Any]:
     return {**choices[0], **kept} if len(choices) == 1 else {"anyOf": choices, **kept}
 
 
-def _response(answer: Answer, refs: dict[tuple[type[BaseModel], str], dict[str, Any]]) -> dict[str, Any]:
-    if answer.model is not None:
-        schema = refs[(answer.model, "serialization")]
-    else:
-        schema = {"type": "string", "format": "binary"} if answer.media_type != "application/json" else None
+def _response(answer: Answer, schema: dict[str, Any] | None) -> dict[str, Any]:
+    """``schema`` is the serialization schema of the answer's model, None for an answer without one."""
+    if schema is None and answer.media_type != "application/json":
+        schema = {"type": "string", "format": "binary"}
     if schema is None:
         return {"description": answer.description}
     return {"description": answer.description, "content": {answer.media_type: {"schema": schema}}}

@@ -17,6 +17,7 @@ from functools import wraps
 from pathlib import Path
 
 from flask import Flask, abort, current_app, g, request, session
+from werkzeug.wrappers import Response
 
 from fundmatch.models import User
 from fundmatch.users import user_for_token
@@ -84,6 +85,14 @@ def current_user() -> User | None:
     return g.get("user")
 
 
+def signed_in_user() -> User:
+    """The user of a view that is not public: ``authenticate`` only lets such a request through with one."""
+    user = current_user()
+    if user is None:
+        abort(401, description="Anmeldung erforderlich.")
+    return user
+
+
 def role_required(role: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
@@ -102,7 +111,7 @@ def init_app(app: Flask, get_session: Callable) -> None:
     app.extensions["login_throttle"] = LoginThrottle()
 
     @app.before_request
-    def authenticate() -> None:
+    def authenticate() -> Response | None:
         g.user = None
         g.via_token = False
         header = request.headers.get("Authorization", "")

@@ -258,7 +258,9 @@ def program_from_document(document: Document, source: ExportSource, member: str)
     subtopics = []
     for classifier, targets in classes.items():
         parent = vocab.SUBTOPICS.get(vocab.SUBTOPIC_CLASSIFIER_BY_FOLD.get(vocab.fold(classifier), ""))
-        for target in targets if parent else []:
+        if parent is None:
+            continue
+        for target in targets:
             code = f"{parent[0]}/{target.rsplit('/', 1)[-1]}"
             if code in vocab.SUBTOPIC_LABELS:
                 subtopics.append(code)

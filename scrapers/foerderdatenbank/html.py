@@ -23,7 +23,7 @@ from fundmatch.scrapers.foerderdatenbank.source import (
     program_url,
     regions_from_id,
 )
-from fundmatch.scrapers.html import cap, clean_text, element_text, soup
+from fundmatch.scrapers.html import attribute, cap, clean_text, element_text, soup
 from fundmatch.scrapers.http import is_bot_wall
 from fundmatch.scrapers.records import Contact, ProgramRecord
 
@@ -49,8 +49,14 @@ def _one(scope: Tag, selector: str, where: str, what: str) -> Tag:
 
 
 def _base(page: BeautifulSoup) -> str:
-    base = page.select_one("base[href]")
-    return base["href"] if base else SITE
+    href = attribute(page.select_one("base[href]"), "href")
+    return href if href is not None else SITE
+
+
+def _link(tag: Tag | None, base: str) -> str | None:
+    """The tag's ``href`` resolved against the page's base; None without the tag or the attribute."""
+    href = attribute(tag, "href")
+    return urljoin(base, href) if href is not None else None
 
 
 def _rows(dl: Tag) -> list[tuple[str, list[Tag]]]:
@@ -70,6 +76,7 @@ def _contact(dd: Tag, base: str) -> Contact:
     tel = dd.select_one("div.person-contact p.tel")
     street = dd.select_one("div.address p.adr")
     city = dd.select_one("div.address p.locality")
+    mailto = attribute(email, "href")
     address = ", ".join(
         filter(
             None, [clean_text(street.get_text(" ")) if street else "", clean_text(city.get_text(" ")) if city else ""]
@@ -77,9 +84,9 @@ def _contact(dd: Tag, base: str) -> Contact:
     )
     return Contact(
         name=clean_text(label.get_text(" ")) if label else None,
-        email=email["href"].removeprefix("mailto:").strip() if email else None,
+        email=mailto.removeprefix("mailto:").strip() if mailto is not None else None,
         phone=clean_text(tel.get_text(" ")).removeprefix("Tel:").strip() if tel else None,
-        url=urljoin(base, website["href"]) if website else None,
+        url=_link(website, base),
         address=address or None,
     )
 
@@ -148,8 +155,8 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
     if not title:
         raise ParseError(SOURCE.id, url, "empty title")
     dl = _one(main, "div.jumbotron dl.document-info-fundingprogram", url, "meta rows")
-    canonical = page.select_one("link[rel='canonical'][href]")
-    program_id = program_id_from_url(canonical["href"] if canonical else url) or program_id_from_url(url)
+    canonical = attribute(page.select_one("link[rel='canonical'][href]"), "href")
+    program_id = program_id_from_url(canonical if canonical is not None else url) or program_id_from_url(url)
     if program_id is None:
         raise ParseError(SOURCE.id, url, "no program path in the canonical URL")
     values: dict[str, list[str]] = {"funding_types": [], "topics": [], "regions": [], "applicant_types": []}
@@ -170,7 +177,9 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
             elif target == "contact" and contact is None:
                 contact = _contact(dd, base)
             elif target == "links":
-                links.extend(urljoin(base, a["href"]) for a in dd.select("a.link.link-external[href]"))
+                links.extend(
+                    link for a in dd.select("a.link.link-external[href]") if (link := _link(a, base)) is not None
+                )
     mapped = map_labels(**values)
     for message in mapped.warnings:
         warnings.add(url, message)
@@ -180,9 +189,9 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
         for name, body in texts.sections
         if body
     )
-    meta_description = page.select_one("meta[name='description'][content]")
-    summary = texts.summary or (clean_text(meta_description["content"]) if meta_description else "")
-    keywords = page.select_one("meta[name='keywords'][content]")
+    meta_description = attribute(page.select_one("meta[name='description'][content]"), "content")
+    summary = texts.summary or clean_text(meta_description)
+    keywords = attribute(page.select_one("meta[name='keywords'][content]"), "content")
     status_note = main.select_one("p.subtitle--text")
     level = level_from_id(program_id)
     regions = mapped.regions
@@ -212,7 +221,7 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
         legal_basis=legal_text,
         contact=contact,
         links=list(dict.fromkeys(links)),
-        keywords=(keywords["content"].split() if keywords else []),
+        keywords=(keywords or "").split(),
     )
 
 
@@ -237,6 +246,7 @@ def parse_list(markup: str | bytes, url: str) -> ListPage:
     programs = []
     for link in page.select("div.card--fundingprogram > p.card--title > a[href]"):
         label = link.select_one("span.link--label") or link
-        programs.append((urljoin(base, link["href"]), clean_text(label.get_text(" "))))
-    forward = page.select_one("div.pagination a.forward.button[href]")
-    return ListPage(int(count_text), programs, urljoin(base, forward["href"]) if forward else None)
+        target = _link(link, base)
+        if target is not None:  # always: the selector asks for an href
+            programs.append((target, clean_text(label.get_text(" "))))
+    return ListPage(int(count_text), programs, _link(page.select_one("div.pagination a.forward.button[href]"), base))

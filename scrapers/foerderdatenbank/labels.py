@@ -20,15 +20,19 @@ class MappedLabels:
     warnings: list[str] = field(default_factory=list)
 
 
-def _codes(values: list[str], vocabulary: vocab.Vocabulary, warnings: list[str], ignored=frozenset()) -> list[str]:
+def _codes(
+    values: list[str], vocabulary: vocab.Vocabulary, warnings: list[str], ignored: frozenset[str] = frozenset()
+) -> list[str]:
     codes: list[str] = []
     for value in values:
         if vocab.fold(value) in {vocab.fold(i) for i in ignored}:
             warnings.append(f"{vocabulary.name} {value!r} names no region; ignored")
             continue
-        found, unknown = vocab.split_labels(value, vocabulary) if ", " in value else ([vocabulary.lookup(value)], [])
-        if found == [None]:
-            found, unknown = [], [value]
+        if ", " in value:
+            found, unknown = vocab.split_labels(value, vocabulary)
+        else:
+            code = vocabulary.lookup(value)
+            found, unknown = ([code], []) if code is not None else ([], [value])
         codes.extend(c for c in found if c not in codes)
         warnings.extend(f"unknown {vocabulary.name} {label!r}" for label in unknown)
     return codes
