@@ -6,7 +6,9 @@ program, one municipality with strategy and measure, and a token user.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -35,7 +37,14 @@ def _app_and_token():
         strategy = municipalities.save_strategy(session, town, {"title": "Strategie"})
         municipalities.save_measure(session, strategy, {"title": "Glasfaser für Schulen"})
     database.dispose()
-    return create_app(config, testing=True), token
+    app = create_app(config, testing=True)
+
+    def clean_up() -> None:
+        app.extensions["fundmatch.database"].dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(clean_up)
+    return app, token
 
 
 pytestmark = pytest.mark.slow

@@ -145,7 +145,7 @@ class BM25Baseline:
         import bm25s
 
         self.records_ = list(records)
-        self.keys_ = [f"{r.source}:{r.source_id}" for r in self.records_]
+        self.keys_ = [r.key for r in self.records_]
         corpus = [keyword_tokens(f"{r.title} {r.summary or ''}") or ["_leer_"] for r in self.records_]
         self.retriever_ = bm25s.BM25(k1=self.k1, b=self.b)
         self.retriever_.index(corpus, show_progress=False)

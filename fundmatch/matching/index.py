@@ -22,6 +22,7 @@ from functools import cache
 from importlib import resources
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -59,8 +60,9 @@ def save(matcher: Matcher, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".part", dir=path.parent)
     try:
+        members: dict[str, Any] = {**arrays, _META: document}
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays, **{_META: document})
+            np.savez(file, **members)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -11,11 +11,12 @@ Every component lies in 0..1; the score is their weighted mean.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date
-from functools import partial
+from functools import partial, reduce
 from typing import Any
 
 import numpy as np
@@ -196,14 +197,18 @@ def _levels(classes: Sequence[str], values: dict[str, float]) -> np.ndarray:
     return np.array([values[name] for name in classes], dtype=np.float32)
 
 
-def _tabulate(values: Sequence[Sequence[str]], check: Callable[[Sequence[str]], int]) -> np.ndarray:
-    """``check`` of every program's facet codes, as int8; computed once per distinct list of codes."""
+def _tabulate(
+    values: Sequence[Sequence[str]], check: Callable[[Sequence[str], str], eligibility.Check | None], wanted: str
+) -> np.ndarray:
+    """``RANK`` of ``check(codes, wanted)`` for every program's facet codes, as int8; computed once per
+    distinct list of codes. A check that does not apply excludes nothing."""
     memo: dict[tuple[str, ...], int] = {}
     result = np.empty(len(values), dtype=np.int8)
     for i, codes in enumerate(values):
         key = tuple(codes)
         if key not in memo:
-            memo[key] = check(codes)
+            found = check(codes, wanted)
+            memo[key] = eligibility.RANK[found.verdict if found else eligibility.ELIGIBLE]
         result[i] = memo[key]
     return result
 
@@ -287,7 +292,7 @@ class Matcher:
                 "or import one with `fundmatch catalogue import FILE`"
             )
         self.programs_ = ProgramTable.of(self.records_)
-        self.keys_ = [f"{r.source}:{r.source_id}" for r in self.records_]
+        self.keys_ = [r.key for r in self.records_]
         lexicon = set(thesaurus.lexicon())
         for record in self.records_:
             lexicon.update(content_words(f"{record.title} {' '.join(record.keywords)}"))
@@ -311,7 +316,7 @@ class Matcher:
         self.vectorizer_.fit([tokens for f in FIELDS for tokens in field_tokens[f]])
         self.field_index_ = {f: InvertedIndex.from_rows(self.vectorizer_.transform(field_tokens[f])) for f in FIELDS}
         self.program_terms_ = RowTerms.of(list(self.field_index_.values()))
-        document_frequency = sum(index.document_frequency() for index in self.field_index_.values())
+        document_frequency = reduce(operator.add, (index.document_frequency() for index in self.field_index_.values()))
         self.informative_ = document_frequency / max(1, len(FIELDS) * len(self.records_)) < MAX_TERM_SHARE
         self.char_vectorizer_ = TfidfVectorizer(partial(char_wb_ngrams, ngram_range=self.char_ngrams))
         self.char_index_ = InvertedIndex.from_rows(self.char_vectorizer_.fit_transform(char_docs))
@@ -395,26 +400,16 @@ class Matcher:
             bool(_MUNICIPAL_TEXT.search(fold(f"{r.title} {r.summary or ''} {r.description or ''}"))) for r in records
         ]
         self._fit_instruments(municipal)
-        rank = eligibility.RANK
         regions = [r.regions for r in records]
-        self.region_verdict_ = {
-            land: _tabulate(regions, lambda codes, land=land: rank[eligibility.region_check(codes, land).verdict])
-            for land in lands
-        }
+        self.region_verdict_ = {land: _tabulate(regions, eligibility.region_check, land) for land in lands}
         applicants = [r.applicant_types for r in records]
         self.applicant_verdict_ = {
-            applicant: _tabulate(
-                applicants,
-                lambda codes, applicant=applicant: rank[eligibility.applicant_check(codes, applicant).verdict],
-            )
+            applicant: _tabulate(applicants, eligibility.applicant_check, applicant)
             for applicant in vocab.APPLICANT_TYPE.codes
         }
         funding = [r.funding_types for r in records]
         self.funding_verdict_ = {
-            wanted: _tabulate(
-                funding, lambda codes, wanted=wanted: rank[eligibility.funding_type_check(codes, wanted).verdict]
-            )
-            for wanted in vocab.FUNDING_TYPE.codes
+            wanted: _tabulate(funding, eligibility.funding_type_check, wanted) for wanted in vocab.FUNDING_TYPE.codes
         }
         self.timing_ = eligibility.TimingTable.of([(r.status, r.deadlines, r.rolling) for r in records])
         private = [bool(_PRIVATE_TEXT.search(fold(f"{r.title} {r.summary or ''}"))) for r in records]
@@ -628,7 +623,7 @@ class Matcher:
             concepts_headline=self.concept_headline_.dot(q_concepts) / totals,
             concepts_body=self.concept_body_.dot(q_concepts) / totals,
             query_topics=self._query_topics(queries),
-            name=self._name_component(queries, sum(fields.values())),
+            name=self._name_component(queries, reduce(operator.add, fields.values())),
             region=np.stack([self.region_class_[q.measure.land] for q in queries], axis=1),
             applicant=np.stack([self.applicant_class_[q.measure.applicant_type] for q in queries], axis=1),
             investment=np.array([investment_class(q) for q in queries], dtype=np.int8),
@@ -740,9 +735,11 @@ class Matcher:
         return result
 
     def score(self, components: dict[str, np.ndarray], weights: Weights | None = None) -> np.ndarray:
-        weights = (weights or self.weights).components
-        total = sum(weights.values())
-        return sum(weights[name] * np.clip(values, 0, 1) for name, values in components.items()) / total
+        by_component = (weights or self.weights).components
+        total = sum(by_component.values())
+        return np.asarray(
+            sum(by_component[name] * np.clip(values, 0, 1) for name, values in components.items()) / total
+        )
 
     def relevance(self, text: str) -> dict[str, float]:
         """Text relevance of every program for a free search (no eligibility): key → score 0..1."""
@@ -828,7 +825,7 @@ class Matcher:
     def _matched_terms(self, i: int, query: Query) -> list[str]:
         """Words of the measure whose stems (or compound parts) occur in the program's text, rarest first."""
         columns = set(self.program_terms_.of_row(i).tolist())
-        found = []
+        found: list[tuple[float, int, str]] = []
         for word, candidates in self._query_terms(query):
             hit = next((c for c in candidates if c in columns), None)
             if hit is not None:

@@ -137,6 +137,7 @@ class CompoundSplitter:
                 head = head[:-1]
             else:
                 continue
+            parts: tuple[str, ...]
             if tail in self.lexicon:
                 parts = (head, tail)
             else:

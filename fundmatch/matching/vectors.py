@@ -13,10 +13,10 @@ cheaper than gathering postings that cover most documents.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -81,26 +81,26 @@ class TfidfVectorizer:
         self.analyzer = analyzer
 
     def fit(self, documents: Iterable[Any]) -> TfidfVectorizer:
-        self._learn([Counter(self.analyzer(document)) for document in documents])
+        self.fit_transform(documents)
         return self
 
     def fit_transform(self, documents: Iterable[Any]) -> SparseRows:
-        counts = [Counter(self.analyzer(document)) for document in documents]
-        self._learn(counts)
-        return self._weigh(counts)
-
-    def _learn(self, counts: Sequence[Counter]) -> None:
-        frequency: Counter[str] = Counter()
-        for terms in counts:
-            frequency.update(terms.keys())
-        terms = sorted(frequency)
+        """Learn the vocabulary and idf, and weigh the documents. Counts go into compact arrays as they
+        come (as scikit-learn does): a Counter per document of a large catalogue would take gigabytes."""
+        seen: dict[str, int] = {}
+        indptr, found, tf = self._count(documents, lambda term: seen.setdefault(term, len(seen)))
+        terms = sorted(seen)
+        sorted_column = np.empty(len(terms), dtype=np.int32)
+        sorted_column[[seen[t] for t in terms]] = np.arange(len(terms), dtype=np.int32)
+        columns = sorted_column[found]
         # In float32 step by step, as scikit-learn does, so that the values agree to the last bit.
-        df = np.array([frequency[t] for t in terms], dtype=np.float32) + 1.0
-        idf = np.full_like(df, len(counts) + 1, dtype=np.float32)
+        df = np.bincount(columns, minlength=len(terms)).astype(np.float32) + 1.0
+        idf = np.full_like(df, len(indptr), dtype=np.float32)
         idf /= df
         np.log(idf, out=idf)
         idf += 1.0
         self.load(terms, idf)
+        return self._weigh(indptr, columns, tf)
 
     def load(self, terms: list[str], idf: np.ndarray) -> TfidfVectorizer:
         """Set the learned state: the sorted vocabulary and its idf (as ``fit`` or an index file has them)."""
@@ -110,29 +110,42 @@ class TfidfVectorizer:
         return self
 
     def transform(self, documents: Iterable[Any]) -> SparseRows:
-        return self._weigh([Counter(self.analyzer(document)) for document in documents])
-
-    def _weigh(self, counts: Sequence[Counter]) -> SparseRows:
         lookup = self.vocabulary_.get
-        found: list[int] = []
-        tf: list[int] = []
-        for terms in counts:
-            found.extend(map(lookup, terms.keys(), repeat(-1)))
-            tf.extend(terms.values())
-        columns = np.array(found, dtype=np.int64)
-        known = columns >= 0
-        owners = np.repeat(np.arange(len(counts)), [len(terms) for terms in counts])[known]
-        columns = columns[known].astype(np.int32)
-        values = np.array(tf, dtype=np.float32)[known]
-        indptr = np.concatenate(([0], np.cumsum(np.bincount(owners, minlength=len(counts))))).astype(np.int64)
+        indptr, found, tf = self._count(documents, lambda term: lookup(term, -1))
+        known = found >= 0
+        kept = np.concatenate(([0], np.cumsum(known))).astype(np.int64)[indptr]
+        return self._weigh(kept, found[known], tf[known])
+
+    def _count(
+        self, documents: Iterable[Any], column: Callable[[str], int]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row pointers, the column ``column`` gives each distinct term of a document, and its count."""
+        indptr = array("q", [0])
+        found = array("i")
+        tf = array("i")
+        for document in documents:
+            counts = Counter(self.analyzer(document))
+            found.extend(map(column, counts))
+            tf.extend(counts.values())
+            indptr.append(len(found))
+        return (
+            np.frombuffer(indptr, dtype=np.int64),
+            np.frombuffer(found, dtype=np.int32),
+            np.frombuffer(tf, dtype=np.int32),
+        )
+
+    def _weigh(self, indptr: np.ndarray, columns: np.ndarray, counts: np.ndarray) -> SparseRows:
+        rows = len(indptr) - 1
+        owners = np.repeat(np.arange(rows), np.diff(indptr))
+        values = counts.astype(np.float32)
         np.log(values, out=values)
         values += 1.0
         values *= self.idf_[columns]
-        squares = np.bincount(owners, weights=(values * values).astype(np.float64), minlength=len(counts))
+        squares = np.bincount(owners, weights=(values * values).astype(np.float64), minlength=rows)
         norms = np.sqrt(squares)
         norms[norms == 0] = 1.0
         values[:] = values / norms[owners]
-        return SparseRows(indptr, columns, values, len(self.vocabulary_))
+        return SparseRows(indptr, columns.astype(np.int32), values, len(self.vocabulary_))
 
 
 class InvertedIndex:
