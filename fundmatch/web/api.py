@@ -153,7 +153,7 @@ def get_municipality(municipality_id: int):
 def create_strategy(municipality_id: int):
     owner = get_or_404(Municipality, municipality_id, f"Kommune {municipality_id}")
     data = body(StrategyInput).model_dump(exclude_none=True)
-    return _answer(StrategyOut.of(_saved(municipalities.save_strategy, get_session(), owner, data)), 201)
+    return _answer(StrategyOut.model_validate(_saved(municipalities.save_strategy, get_session(), owner, data)), 201)
 
 
 @api.route(
@@ -163,7 +163,7 @@ def create_strategy(municipality_id: int):
 )
 def list_measures(strategy_id: int):
     strategy = get_or_404(Strategy, strategy_id, f"Strategie {strategy_id}")
-    return _answer(MeasureList(measures=[MeasureOut.of(m) for m in strategy.measures]))
+    return _answer(MeasureList(measures=[MeasureOut.model_validate(m) for m in strategy.measures]))
 
 
 @api.route(
@@ -176,12 +176,12 @@ def list_measures(strategy_id: int):
 def create_measure(strategy_id: int):
     strategy = get_or_404(Strategy, strategy_id, f"Strategie {strategy_id}")
     data = body(MeasureInput).model_dump(mode="json", exclude_none=True)
-    return _answer(MeasureOut.of(_saved(municipalities.save_measure, get_session(), strategy, data)), 201)
+    return _answer(MeasureOut.model_validate(_saved(municipalities.save_measure, get_session(), strategy, data)), 201)
 
 
 @api.route("/measures/<int:measure_id>", summary="Eine Maßnahme", answers={200: Answer("Maßnahme", MeasureOut)})
 def get_measure(measure_id: int):
-    return _answer(MeasureOut.of(get_or_404(Measure, measure_id, f"Maßnahme {measure_id}")))
+    return _answer(MeasureOut.model_validate(get_or_404(Measure, measure_id, f"Maßnahme {measure_id}")))
 
 
 MATCH_ANSWERS = {

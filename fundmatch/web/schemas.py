@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fundmatch import vocab
-from fundmatch.models import MatchDecision, Measure, Municipality, Program, ProgramRevision, Strategy
+from fundmatch.models import MatchDecision, Municipality, Program, ProgramRevision
 from fundmatch.scrapers.records import ProgramRecord
 from fundmatch.shapes import (
     MAX_POPULATION,
@@ -214,17 +214,19 @@ class MunicipalityList(BaseModel):
 
 
 class StrategyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     title: str
     handlungsfelder: list[str]
     goals: list[str]
 
-    @classmethod
-    def of(cls, s: Strategy) -> StrategyOut:
-        return cls(id=s.id, title=s.title, handlungsfelder=s.handlungsfelder, goals=s.goals)
-
 
 class MeasureOut(BaseModel):
+    """A stored Maßnahme, read from its row (``MeasureOut.model_validate(measure)``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     strategy_id: int
     external_id: str | None
@@ -237,23 +239,6 @@ class MeasureOut(BaseModel):
     planned_start: date | None
     time_horizon: str | None
     goal: str | None
-
-    @classmethod
-    def of(cls, m: Measure) -> MeasureOut:
-        return cls(
-            id=m.id,
-            strategy_id=m.strategy_id,
-            external_id=m.external_id,
-            title=m.title,
-            description=m.description,
-            handlungsfeld=m.handlungsfeld,
-            land=m.land,
-            applicant_type=m.applicant_type,
-            cost_eur=m.cost_eur,
-            planned_start=m.planned_start,
-            time_horizon=m.time_horizon,
-            goal=m.goal,
-        )
 
 
 class MeasureList(BaseModel):
