@@ -18,6 +18,7 @@ from fundmatch import german, vocab
 from fundmatch.errors import InputError
 from fundmatch.interchange import MeasureSpec
 from fundmatch.models import Measure, Municipality, Strategy
+from fundmatch.shapes import strip_control
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class _Form:
         return None
 
     def text(self, name: str, *, required: bool = False, limit: int = 300) -> str | None:
-        value = str(self._raw(name, str) or "").strip()
+        value = strip_control(str(self._raw(name, str) or "")).strip()
         if required and not value:
             self.errors[name] = "Pflichtfeld"
         elif len(value) > limit:

@@ -26,7 +26,15 @@ from fundmatch.german import MAX_AMOUNT_EUR, MAX_INTEGER, format_number
 MAX_SHORT_TEXT = 2_000
 MAX_POPULATION = MAX_INTEGER
 MAX_URL = 1_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_control(text: str, replacement: str = "") -> str:
+    """Text without C0/C1 control characters except tab and line breaks: a NUL byte is refused by
+    PostgreSQL, a raw \\x02 breaks strict XML (DOCX, XLSX) and neither means anything in a text."""
+    return _CONTROL.sub(replacement, text)
+
+
 _HTTP_URL = re.compile(r"https?://\S+")
 
 
@@ -71,7 +79,7 @@ def _nullable(schema: dict[str, Any], nullable: bool) -> dict[str, Any]:
 def _string(value: Any) -> str:
     if not isinstance(value, str):
         raise _fail("text_type", "muss ein Text sein, nicht {shown}", shown=_shown(value))
-    return _CONTROL.sub("", value)
+    return strip_control(value)
 
 
 def _too_long(text: str, limit: int, what: str = "ist") -> PydanticCustomError:
@@ -115,6 +123,11 @@ class Text(_Rule):
         return _nullable(schema, self.nullable)
 
 
+def is_http_url(text: str) -> bool:
+    """Whether a text is an http(s) address fundmatch may show as a link."""
+    return bool(_HTTP_URL.fullmatch(text.strip())) and len(text) <= MAX_URL
+
+
 def _http_url(value: Any) -> str:
     text = _string(value).strip()
     if not _HTTP_URL.fullmatch(text) or len(text) > MAX_URL:
@@ -148,7 +161,7 @@ class TextList(_Rule):
         for item in value:
             if len(item) > self.limit:
                 raise _too_long(item, self.limit, "ein Eintrag ist")
-        items = [_CONTROL.sub("", item).strip() for item in value if item.strip()]
+        items = [strip_control(item).strip() for item in value if item.strip()]
         return [_http_url(item) for item in items] if self.urls else items
 
     def json_schema(self) -> dict[str, Any]:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from fundmatch.errors import FundmatchError
 from fundmatch.scrapers.records import ProgramRecord
+from fundmatch.shapes import describe, is_http_url
 
 
 @dataclass(frozen=True)
@@ -79,3 +83,19 @@ class Harvest:
     errors: int = 0
     fetched: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+def build_record(where: str, warnings: Warnings, /, **fields: Any) -> ProgramRecord:
+    """The record a parser read, checked against the catalogue's declared shape.
+
+    A link that is not an http(s) address (``javascript:``, ``mailto:``, a relative path) is dropped
+    with a warning, so it can never become a link on a page or in a draft; anything else the shape
+    refuses is a :class:`ParseError` for this one record, which the run skips and counts."""
+    links = list(fields.get("links") or [])
+    fields["links"] = [url for url in links if is_http_url(url)]
+    for url in dict.fromkeys(url for url in links if not is_http_url(url)):
+        warnings.add(where, f"link {url[:200]!r} is not an http(s) address; dropped")
+    try:
+        return ProgramRecord(**fields)
+    except ValidationError as exc:
+        raise ParseError(str(fields.get("source")), where, describe(exc)) from None

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from fundmatch.scrapers.base import Harvest, ParseError, SourceConfig, SourceInfo, Warnings
+from fundmatch.scrapers.base import Harvest, ParseError, SourceConfig, SourceInfo, Warnings, build_record
 from fundmatch.scrapers.deadlines import iso_day
 from fundmatch.scrapers.html import cap, clean_text, html_to_text
 from fundmatch.scrapers.http import Fetcher, FetchError
@@ -212,7 +212,9 @@ def record_from_result(result: dict, today: date, warnings: Warnings) -> Program
     paragraphs = [p for p in description_text.split("\n\n") if len(p) > 40 and not p.endswith(":")]
     summary = paragraphs[0][:600] if paragraphs else None
     legal, _ = cap(conditions or None, "legal_basis")
-    return ProgramRecord(
+    return build_record(
+        where,
+        warnings,
         source=SOURCE.id,
         source_id=identifier,
         title=title[:1000],
@@ -309,27 +311,36 @@ def parse_bulk(data: bytes | str, where: str, today: date, warnings: Warnings) -
         if not identifier or not title:
             warnings.add(f"{where} record {index}", "topic without identifier or title; skipped")
             continue
-        days = [d for d in (_from_millis(v) for v in item.get("deadlineDatesLong") or []) if d]
-        deadlines = _deadline_kinds(days, "")
-        framework_id = str((item.get("frameworkProgramme") or {}).get("id") or "") or None
-        framework, topics = _topics(framework_id, "DigitalAgenda" in (item.get("flags") or []), where, warnings)
-        records[identifier] = ProgramRecord(
-            source=SOURCE.id,
-            source_id=identifier,
-            title=title[:1000],
-            url=topic_url(identifier),
-            level="eu",
-            regions=["EU"],
-            description=_call_facts(framework, item.get("callIdentifier"), item.get("callTitle")),
-            funding_types=["zuschuss"],
-            topics=topics,
-            funder="Europäische Kommission",
-            deadlines=deadlines,
-            rolling=False,
-            status=derive_status(_from_millis(item.get("plannedOpeningDateLong")), deadlines, today),
-            keywords=[k for k in item.get("keywords") or [] if k != identifier][:20],
-        )
+        try:
+            records[identifier] = _bulk_record(item, identifier, title, f"{where} record {index}", today, warnings)
+        except ParseError as exc:
+            warnings.add(exc.where, f"{exc.what}; skipped")
     return [records[k] for k in sorted(records)]
+
+
+def _bulk_record(item: dict, identifier: str, title: str, where: str, today: date, warnings: Warnings) -> ProgramRecord:
+    days = [d for d in (_from_millis(v) for v in item.get("deadlineDatesLong") or []) if d]
+    deadlines = _deadline_kinds(days, "")
+    framework_id = str((item.get("frameworkProgramme") or {}).get("id") or "") or None
+    framework, topics = _topics(framework_id, "DigitalAgenda" in (item.get("flags") or []), where, warnings)
+    return build_record(
+        where,
+        warnings,
+        source=SOURCE.id,
+        source_id=identifier,
+        title=title[:1000],
+        url=topic_url(identifier),
+        level="eu",
+        regions=["EU"],
+        description=_call_facts(framework, item.get("callIdentifier"), item.get("callTitle")),
+        funding_types=["zuschuss"],
+        topics=topics,
+        funder="Europäische Kommission",
+        deadlines=deadlines,
+        rolling=False,
+        status=derive_status(_from_millis(item.get("plannedOpeningDateLong")), deadlines, today),
+        keywords=[k for k in item.get("keywords") or [] if k != identifier][:20],
+    )
 
 
 MAX_PAGES = 200

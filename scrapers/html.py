@@ -8,17 +8,12 @@ import re
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from fundmatch.scrapers.records import text_limit
+from fundmatch.shapes import strip_control
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SOFT = re.compile("[\u00ad\u200b\ufeff]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2009\u202f]+")
 _LEFTOVER_ENTITY = re.compile(r"&(#x?[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 _BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "tr", "dl", "dt", "dd"}
-
-
-def strip_control(text: str) -> str:
-    """Remove C0/C1 control characters (a raw \\x02 breaks strict XML parsers) except newlines and tabs."""
-    return _CONTROL.sub("", text)
 
 
 def clean_text(text: str | None) -> str:

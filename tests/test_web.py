@@ -586,3 +586,17 @@ def test_the_product_hashes_passwords_with_scrypt():
     from tests.conftest import PRODUCT_PASSWORD_METHOD
 
     assert PRODUCT_PASSWORD_METHOD == "scrypt"
+
+
+def test_ids_beyond_32_bits_and_nul_bytes_are_no_server_errors(api, admin):
+    """PostgreSQL refuses both (integer out of range, NUL in text); SQLite took them silently."""
+    assert api("GET", "/api/v1/measures/2147483648").status_code == 404
+    assert api("GET", "/api/v1/municipalities/99999999999999").status_code == 404
+    assert admin.get("/massnahmen/2147483648").status_code == 404
+    created = api("POST", "/api/v1/municipalities", json={"name": "Null\x00stadt", "land": "BY", "address": "A\x00B"})
+    assert created.status_code == 201 and created.get_json()["name"] == "Nullstadt"
+    assert created.get_json()["address"] == "AB"
+    form = admin.post("/kommunen", {"name": "Form\x00dorf", "land": "NW"})
+    assert form.status_code == 302
+    assert "Formdorf" in admin.get("/kommunen").get_data(as_text=True)
+    assert api("GET", "/api/v1/programs?q=Glas%00faser").status_code == 200

@@ -17,8 +17,8 @@ from fundmatch.german import format_amount, format_date, format_number, format_p
 from fundmatch.interchange import MeasureSpec
 from fundmatch.matching.eligibility import next_deadline
 from fundmatch.scrapers import source_modules
-from fundmatch.scrapers.html import strip_control
 from fundmatch.scrapers.records import ProgramRecord
+from fundmatch.shapes import strip_control
 
 MAX_FIELD = 200_000
 PLACEHOLDER_SHADING = "#FFE699"

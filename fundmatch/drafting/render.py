@@ -25,7 +25,7 @@ from fundmatch.config import Settings
 from fundmatch.drafting.build_templates import DESCRIPTIONS
 from fundmatch.drafting.context import DraftInput, build_context
 from fundmatch.errors import InputError
-from fundmatch.scrapers.html import strip_control
+from fundmatch.shapes import strip_control
 
 _DOCXTPL_PREFIX = re.compile(r"\{([{%#])(tr|tc|p|r)\s")
 

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 
 import snowballstemmer
 
+from fundmatch.shapes import strip_control
+
 MAX_MEASURE_CHARS = 20_000
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _TAGS = re.compile(r"<[^>]{0,500}>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _STEMMER = snowballstemmer.stemmer("german")
 MIN_PART = 4
 MAX_REMEMBERED_STEMS = 200_000
@@ -58,7 +59,7 @@ def fold(text: str) -> str:
 
 def plain(text: str, limit: int = MAX_MEASURE_CHARS) -> str:
     """Text as plain text: markup and control characters removed, cut to ``limit`` characters."""
-    return _CONTROL.sub(" ", _TAGS.sub(" ", text))[:limit]
+    return strip_control(_TAGS.sub(" ", text), " ")[:limit]
 
 
 def words(text: str) -> list[str]:

@@ -6,17 +6,15 @@ the same way.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
 from fundmatch.errors import InputError
 from fundmatch.german import format_number
+from fundmatch.shapes import strip_control
 
 MAX_TEXT = 20_000
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def cell_text(value: Any) -> str:
 
 def clean_text(value: Any, *, limit: int = MAX_TEXT, single_line: bool = True) -> str:
     """The cell's text without control characters, on one line unless ``single_line`` is false."""
-    text = _CONTROL.sub("", cell_text(value))
+    text = strip_control(cell_text(value))
     text = " ".join(text.split()) if single_line else text.strip()
     if len(text) > limit:
         raise CellError(

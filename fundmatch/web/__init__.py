@@ -40,7 +40,8 @@ def get_session() -> Session:
     return g.db_session
 
 
-MAX_ID = 2**53
+MAX_ID = 2**31
+"""Ids are 32-bit integers in PostgreSQL: a larger one in a URL is no row (404), never a database error."""
 
 
 def get_or_404(model, object_id: int, what: str = "Diesen Eintrag"):

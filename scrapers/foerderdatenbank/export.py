@@ -17,7 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from fundmatch import vocab
-from fundmatch.scrapers.base import ParseError, Warnings
+from fundmatch.scrapers.base import ParseError, Warnings, build_record
 from fundmatch.scrapers.deadlines import iso_day
 from fundmatch.scrapers.foerderdatenbank.labels import MappedLabels, map_labels, status_from_note
 from fundmatch.scrapers.foerderdatenbank.source import SOURCE, level_from_id, program_url, regions_from_id
@@ -298,7 +298,9 @@ def program_from_document(document: Document, source: ExportSource, member: str)
     )
     if cut_summary or cut_description or cut_legal:
         source.warnings.add(member, "absurdly long text cut to the length the catalogue takes")
-    return ProgramRecord(
+    return build_record(
+        member,
+        source.warnings,
         source=SOURCE.id,
         source_id=program_id,
         title=title[:1000],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fundmatch.scrapers.base import Harvest, ParseError, SourceConfig, Warnings
+from fundmatch.scrapers.base import Harvest, ParseError, SourceConfig, Warnings, build_record
 from fundmatch.scrapers.foerderdatenbank.export import parse_export
 from fundmatch.scrapers.foerderdatenbank.html import parse_detail, parse_list
 from fundmatch.scrapers.foerderdatenbank.source import (
@@ -117,7 +117,9 @@ def parse_file(path: Path, warnings: Warnings) -> list[ProgramRecord]:
         page = parse_list(data, str(path))
         warnings.add(str(path), f"list page: {page.hit_count} hits, next page {page.next_url or 'none'}")
         return [
-            ProgramRecord(
+            build_record(
+                str(path),
+                warnings,
                 source=SOURCE.id,
                 source_id=program_id,
                 title=title,

@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 
 from fundmatch import vocab
-from fundmatch.scrapers.base import ParseError, Warnings
+from fundmatch.scrapers.base import ParseError, Warnings, build_record
 from fundmatch.scrapers.deadlines import find_deadlines
 from fundmatch.scrapers.foerderdatenbank.labels import map_labels, status_from_note
 from fundmatch.scrapers.foerderdatenbank.source import (
@@ -203,7 +203,9 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
     summary_text, _ = cap(summary or None, "summary")
     description_text, _ = cap(description or None, "description")
     legal_text, _ = cap(texts.legal_basis or None, "legal_basis")
-    return ProgramRecord(
+    return build_record(
+        url,
+        warnings,
         source=SOURCE.id,
         source_id=program_id,
         title=title[:1000],
