@@ -850,13 +850,10 @@ def users_token(ctx: CliContext, username: str) -> None:
     Example:
       fundmatch users token --username anna
     """
-    from sqlalchemy import select
-
     from fundmatch import users
-    from fundmatch.models import User
 
     with ctx.session() as session:
-        user = session.scalar(select(User).where(User.username == username))
+        user = users.user_by_name(session, username)
         if user is None:
             raise click.ClickException(f"no user {username!r}")
         token = users.issue_api_token(session, user)

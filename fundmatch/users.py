@@ -30,15 +30,27 @@ class UserError(InputError):
     """A user that cannot be created as asked."""
 
 
+def normalise_username(username: str) -> str:
+    """The one spelling of a user name for storage, login and the login throttle: " Carl\t" is "carl".
+
+    Lower case as SQL's ``lower()`` has it, so accounts stored before this rule match too."""
+    return username.strip().lower()
+
+
+def user_by_name(session: Session, username: str) -> User | None:
+    """The account of a user name in any spelling :func:`normalise_username` folds together."""
+    return session.scalar(select(User).where(func.lower(func.trim(User.username)) == normalise_username(username)))
+
+
 def create_user(session: Session, username: str, password: str, role: str) -> User:
-    username = username.strip()
+    username = normalise_username(username)
     if not username or len(username) > 100:
         raise UserError("username must have 1 to 100 characters")
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; valid: {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise UserError(f"password must have at least {MIN_PASSWORD} characters")
-    if session.scalar(select(User).where(User.username == username)) is not None:
+    if user_by_name(session, username) is not None:
         raise UserError(f"user {username!r} exists already")
     user = User(username=username, password_hash=generate_password_hash(password, method=PASSWORD_METHOD), role=role)
     session.add(user)
@@ -48,7 +60,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user when the password fits; None otherwise (in the same time either way)."""
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    user = user_by_name(session, username)
     if user is None:
         check_password_hash(_dummy_hash(PASSWORD_METHOD), password)
         return None

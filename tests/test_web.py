@@ -154,6 +154,18 @@ def test_wrong_password_and_rate_limit(app):
         )
     blocked = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token})
     assert blocked.status_code == 429 and "Zu viele" in blocked.get_data(as_text=True)
+    for spelling in (" admin", "admin ", "\tadmin", "ADMIN", "admin      ", "Admin\n"):
+        variant = client.post("/login", data={"username": spelling, "password": PASSWORD, "csrf_token": token})
+        assert variant.status_code == 429, repr(spelling)  # one account, one throttle, however it is typed
+
+
+def test_user_names_are_stored_and_found_in_one_spelling(app, database):
+    with database.session() as session:
+        carl = users.create_user(session, "  Carl ", PASSWORD, "consultant")
+        assert carl.username == "carl"
+        assert users.authenticate(session, "CARL\t", PASSWORD) is carl
+        with pytest.raises(users.UserError):
+            users.create_user(session, "carl", PASSWORD, "consultant")
 
 
 def test_login_rejects_a_foreign_next_url(app):

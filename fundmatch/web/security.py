@@ -20,7 +20,7 @@ from flask import Flask, abort, current_app, g, request, session
 from werkzeug.wrappers import Response
 
 from fundmatch.models import User
-from fundmatch.users import user_for_token
+from fundmatch.users import normalise_username, user_for_token
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.health", "static"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -47,15 +47,15 @@ class LoginThrottle:
 
     def blocked(self, address: str, username: str) -> bool:
         with self._lock:
-            return len(self._recent((address, username.lower()))) >= self.limit
+            return len(self._recent((address, normalise_username(username)))) >= self.limit
 
     def failed(self, address: str, username: str) -> None:
         with self._lock:
-            self._recent((address, username.lower())).append(time.monotonic())
+            self._recent((address, normalise_username(username))).append(time.monotonic())
 
     def succeeded(self, address: str, username: str) -> None:
         with self._lock:
-            self._failures.pop((address, username.lower()), None)
+            self._failures.pop((address, normalise_username(username)), None)
 
 
 def secret_key(data_dir: Path) -> str:
