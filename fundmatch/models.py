@@ -303,4 +303,6 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(16), default="consultant")
     api_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Raised by logout: a session cookie remembers the version it was issued for, older ones are void."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

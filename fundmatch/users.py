@@ -67,6 +67,11 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
+def end_sessions(user: User) -> None:
+    """Void every session cookie issued to the user so far (logout; a copied cookie no longer works)."""
+    user.session_version += 1
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

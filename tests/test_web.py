@@ -612,3 +612,18 @@ def test_ids_beyond_32_bits_and_nul_bytes_are_no_server_errors(api, admin):
     assert form.status_code == 302
     assert "Formdorf" in admin.get("/kommunen").get_data(as_text=True)
     assert api("GET", "/api/v1/programs?q=Glas%00faser").status_code == 200
+
+
+def test_logout_ends_every_copy_of_the_session_cookie(app):
+    browser = Browser(app, "berater")
+    assert browser.get("/kommunen").status_code == 200
+    copied = browser.client.get_cookie("session").value
+    assert browser.get("/kommunen").headers["Cache-Control"] == "no-store"
+    assert browser.post("/logout").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    replayed = thief.get("/kommunen")
+    assert replayed.status_code == 302 and "/login" in replayed.headers["Location"]
+    assert thief.get("/api/v1/municipalities").status_code == 401
+    again = Browser(app, "berater")  # a new login works and is not voided by the old logout
+    assert again.get("/kommunen").status_code == 200

@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 
-from fundmatch.users import authenticate
+from fundmatch.users import authenticate, end_sessions
 from fundmatch.web import get_session
-from fundmatch.web.security import csrf_token, login_throttle
+from fundmatch.web.security import csrf_token, current_user, login_throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -45,6 +45,7 @@ def login():
     throttle.succeeded(address, username)
     session.clear()
     session["user_id"] = user.id
+    session["session_version"] = user.session_version
     session.permanent = True
     csrf_token()
     flash(f"Willkommen, {user.username}.", "success")
@@ -53,6 +54,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    user = current_user()
+    if user is not None:
+        end_sessions(user)
     session.clear()
     return redirect(url_for("auth.login"))
 

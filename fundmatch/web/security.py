@@ -121,7 +121,11 @@ def init_app(app: Flask, get_session: Callable) -> None:
             if g.user is None:
                 abort(401, description="API-Token ungültig.")
         elif session.get("user_id"):
-            g.user = get_session().get(User, session["user_id"])
+            user = get_session().get(User, session["user_id"])
+            if user is not None and user.session_version == session.get("session_version"):
+                g.user = user
+            else:
+                session.clear()  # logged out elsewhere, or the account is gone
         if request.endpoint in PUBLIC_ENDPOINTS:
             if request.method not in SAFE_METHODS:
                 _check_csrf()
@@ -143,6 +147,8 @@ def init_app(app: Flask, get_session: Callable) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if g.get("user") is not None:
+            response.headers["Cache-Control"] = "no-store"  # a shared browser must not keep a client's data
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response
