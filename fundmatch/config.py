@@ -38,7 +38,7 @@ def _env_seconds(name: str, default: float) -> float:
     if raw is None:
         return default
     try:
-        value = float(raw.replace(",", "."))
+        value = float(raw)
     except ValueError:
         value = -1.0
     if not 0 <= value < 86_400:

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from fundmatch.german import format_amount
 from fundmatch.scrapers.base import Harvest, ParseError, SourceConfig, SourceInfo, Warnings, build_record
 from fundmatch.scrapers.deadlines import iso_day
 from fundmatch.scrapers.html import cap, clean_text, html_to_text
@@ -203,7 +204,7 @@ def record_from_result(result: dict, today: date, warnings: Warnings) -> Program
         f"Aufruf: {_first(metadata, 'callIdentifier') or ''} – {clean_text(_first(metadata, 'callTitle'))}",
     ]
     if budget.total:
-        facts.append(f"Budget des Themas: {budget.total:,.0f} EUR".replace(",", "."))
+        facts.append(f"Budget des Themas: {format_amount(budget.total, cents=False)}")
     if budget.grants:
         facts.append(f"Erwartete Zahl der Förderungen: {budget.grants}")
     description, _ = cap(
@@ -212,25 +213,18 @@ def record_from_result(result: dict, today: date, warnings: Warnings) -> Program
     paragraphs = [p for p in description_text.split("\n\n") if len(p) > 40 and not p.endswith(":")]
     summary = paragraphs[0][:600] if paragraphs else None
     legal, _ = cap(conditions or None, "legal_basis")
-    return build_record(
+    return _topic_record(
         where,
         warnings,
-        source=SOURCE.id,
-        source_id=identifier,
-        title=title[:1000],
-        url=topic_url(identifier),
-        level="eu",
-        regions=["EU"],
+        identifier,
+        title,
         summary=summary,
         description=description,
-        funding_types=["zuschuss"],
         applicant_types=_applicants(conditions),
         topics=topics,
-        funder="Europäische Kommission",
         amount_min_eur=budget.min_contribution,
         amount_max_eur=budget.max_contribution,
         deadlines=deadlines,
-        rolling=False,
         status=derive_status(start, deadlines, today),
         legal_basis=legal,
         keywords=[k for k in metadata.get("keywords") or [] if k != identifier][:20],
@@ -318,11 +312,9 @@ def parse_bulk(data: bytes | str, where: str, today: date, warnings: Warnings) -
     return [records[k] for k in sorted(records)]
 
 
-def _bulk_record(item: dict, identifier: str, title: str, where: str, today: date, warnings: Warnings) -> ProgramRecord:
-    days = [d for d in (_from_millis(v) for v in item.get("deadlineDatesLong") or []) if d]
-    deadlines = _deadline_kinds(days, "")
-    framework_id = str((item.get("frameworkProgramme") or {}).get("id") or "") or None
-    framework, topics = _topics(framework_id, "DigitalAgenda" in (item.get("flags") or []), where, warnings)
+def _topic_record(where: str, warnings: Warnings, identifier: str, title: str, **fields: Any) -> ProgramRecord:
+    """What every EU topic is, whichever file it comes from: an EU-wide grant of the Commission, with
+    deadlines that are the call's (never rolling)."""
     return build_record(
         where,
         warnings,
@@ -332,12 +324,26 @@ def _bulk_record(item: dict, identifier: str, title: str, where: str, today: dat
         url=topic_url(identifier),
         level="eu",
         regions=["EU"],
-        description=_call_facts(framework, item.get("callIdentifier"), item.get("callTitle")),
         funding_types=["zuschuss"],
-        topics=topics,
         funder="Europäische Kommission",
-        deadlines=deadlines,
         rolling=False,
+        **fields,
+    )
+
+
+def _bulk_record(item: dict, identifier: str, title: str, where: str, today: date, warnings: Warnings) -> ProgramRecord:
+    days = [d for d in (_from_millis(v) for v in item.get("deadlineDatesLong") or []) if d]
+    deadlines = _deadline_kinds(days, "")
+    framework_id = str((item.get("frameworkProgramme") or {}).get("id") or "") or None
+    framework, topics = _topics(framework_id, "DigitalAgenda" in (item.get("flags") or []), where, warnings)
+    return _topic_record(
+        where,
+        warnings,
+        identifier,
+        title,
+        description=_call_facts(framework, item.get("callIdentifier"), item.get("callTitle")),
+        topics=topics,
+        deadlines=deadlines,
         status=derive_status(_from_millis(item.get("plannedOpeningDateLong")), deadlines, today),
         keywords=[k for k in item.get("keywords") or [] if k != identifier][:20],
     )

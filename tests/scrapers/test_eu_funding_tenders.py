@@ -86,8 +86,8 @@ def test_portal_url_rebuilt_from_identifier():
 
 def test_budget_only_from_entries_of_this_topic():
     assert (DIGITAL.amount_min_eur, DIGITAL.amount_max_eur) == (2_000_000, 3_000_000)
-    assert "Budget des Themas: 12.000.000 EUR" in DIGITAL.description
-    assert "Budget des Themas: 75.000.000 EUR" in CEF.description
+    assert "Budget des Themas: 12.000.000 €" in DIGITAL.description
+    assert "Budget des Themas: 75.000.000 €" in CEF.description
     assert CERV.amount_max_eur is None
 
 
