@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
+import time
 import zipfile
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import jinja2
 import pytest
 from docx import Document
+from docxtpl import DocxTemplate
+from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from fundmatch.config import Settings
 from fundmatch.drafting import finance
-from fundmatch.drafting.context import DraftInput, MunicipalityInfo
+from fundmatch.drafting import render as render_module
+from fundmatch.drafting.context import DraftInput, MunicipalityInfo, build_context
 from fundmatch.drafting.render import TemplateProblem, available_templates, check_template, choose_template, render
 from fundmatch.interchange import MeasureSpec
 from fundmatch.models import Measure, Municipality, Strategy
@@ -245,7 +251,7 @@ def test_eu_outline_for_eu_programs():
 def test_template_choice_and_override():
     assert choose_template("land", None, TEMPLATES).name == "projektskizze"
     assert choose_template("land", "finanzierungsplan", TEMPLATES).name == "finanzierungsplan"
-    with pytest.raises(TemplateProblem, match="unknown template 'brief'; available: anschreiben"):
+    with pytest.raises(TemplateProblem, match="unbekannte Vorlage 'brief'; verfügbar: anschreiben"):
         choose_template("land", "brief", TEMPLATES)
 
 
@@ -310,7 +316,9 @@ def test_custom_template_overrides_by_name(tmp_path):
 
 def test_syntax_error_names_template_and_paragraph(tmp_path):
     settings = custom_settings(tmp_path, "kaputt", "Hallo {{r municipality.name }")
-    with pytest.raises(TemplateProblem, match=r"template 'kaputt': syntax error in paragraph \d+ \('Hallo"):
+    with pytest.raises(
+        TemplateProblem, match=r"Vorlage 'kaputt' \(.*kaputt\.docx\): Syntaxfehler in Absatz \d+ \('Hallo"
+    ):
         check_template(available_templates(settings)["kaputt"])
 
 
@@ -320,13 +328,13 @@ def test_syntax_error_names_template_and_paragraph(tmp_path):
 )
 def test_sandbox_blocks_python_internals(tmp_path, payload):
     settings = custom_settings(tmp_path, "boese", payload)
-    with pytest.raises(TemplateProblem, match="template 'boese'"):
+    with pytest.raises(TemplateProblem, match="Vorlage 'boese'"):
         render(DraftInput(MEASURE, PROGRAM, TOWN), available_templates(settings)["boese"], TODAY)
 
 
 def test_unknown_placeholder_is_named(tmp_path):
     settings = custom_settings(tmp_path, "tippfehler", "{{r municipality.nmae }}")
-    with pytest.raises(TemplateProblem, match="unknown placeholder"):
+    with pytest.raises(TemplateProblem, match="unbekannter Platzhalter"):
         render(DraftInput(MEASURE, PROGRAM, TOWN), available_templates(settings)["tippfehler"], TODAY)
 
 
@@ -335,7 +343,7 @@ def test_broken_docx_in_template_folder(tmp_path):
     folder.mkdir()
     (folder / "leer.docx").write_bytes(b"not a zip")
     info = available_templates(replace(SETTINGS, template_dir=folder))["leer"]
-    with pytest.raises(TemplateProblem, match="not a readable DOCX"):
+    with pytest.raises(TemplateProblem, match="keine lesbare DOCX-Datei"):
         check_template(info)
 
 
@@ -464,3 +472,136 @@ def test_cli_draft_for_a_stored_measure_with_its_municipality(run_cli, tmp_path,
     )
     missing = run_cli("draft", "--measure", "999", "--program", "manual:land/by/gigabit", "--out", str(out))
     assert missing.exit_code == 1 and "Maßnahme 999 gibt es nicht" in missing.stderr
+
+
+# ---- resource limits for custom templates ------------------------------------------------------
+
+
+def limited_template(tmp_path, body: str, header: str | None = None) -> Settings:
+    """A custom template 'meine': the shipped Anschreiben plus ``body`` (and ``header``) paragraphs."""
+    folder = tmp_path / "vorlagen"
+    folder.mkdir(exist_ok=True)
+    doc = Document(str(TEMPLATES["anschreiben"].path))
+    doc.add_paragraph(body)
+    if header is not None:
+        doc.sections[0].header.add_paragraph(header)
+    doc.save(folder / "meine.docx")
+    return replace(SETTINGS, template_dir=folder)
+
+
+def render_custom(settings: Settings) -> bytes:
+    return render(DraftInput(MEASURE, PROGRAM, TOWN), available_templates(settings)["meine"], TODAY)
+
+
+PROBE = "{% for i in range(10**7) %}x{% endfor %}"
+
+
+def test_limits_huge_range_is_a_german_error_naming_the_template(tmp_path):
+    settings = limited_template(tmp_path, PROBE)
+    path = settings.template_dir / "meine.docx"
+    with pytest.raises(TemplateProblem) as problem:
+        render_custom(settings)
+    assert str(problem.value) == (
+        f"Vorlage 'meine' ({path}): Schleife zu groß – range() erlaubt höchstens 10.000 Durchläufe"
+    )
+
+
+def test_limits_huge_range_through_the_cli_is_exit_1_without_traceback(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("FUNDMATCH_TEMPLATE_DIR", str(limited_template(tmp_path, PROBE).template_dir))
+    run_cli("catalogue", "import", catalogue_file(tmp_path))
+    measures = tmp_path / "m.json"
+    measures.write_text(json.dumps([{"id": "m7", "title": "Glasfaser", "land": "BY", "cost_eur": 200000}]))
+    out = tmp_path / "entwurf.docx"
+    result = run_cli(
+        "draft",
+        *("--measures", str(measures), "--measure-id", "m7", "--program", "manual:land/by/gigabit"),
+        *("--template", "meine", "--out", str(out)),
+    )
+    assert result.exit_code == 1
+    assert "Vorlage 'meine'" in result.stderr and "range() erlaubt höchstens 10.000 Durchläufe" in result.stderr
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_limits_huge_range_through_the_web_is_400(settings, database, make_app, tmp_path):
+    from fundmatch import catalogue, users
+    from tests.test_web import PASSWORD, Browser
+
+    with database.session() as session:
+        catalogue.apply_records(session, [PROGRAM])
+        users.create_user(session, "admin", PASSWORD, "admin")
+        town = Municipality(name="Markt Musterhausen", ags="09162000", land="BY", kind="gemeinde")
+        measure = Measure(strategy=Strategy(municipality=town, title="Digitalstrategie"), title="Glasfaser", land="BY")
+        session.add(measure)
+        session.flush()
+        measure_id = measure.id
+    folder = limited_template(tmp_path, PROBE).template_dir
+    app = make_app(replace(settings, secret_key="test-secret", template_dir=folder), testing=True)
+    answer = Browser(app, "admin").get(
+        f"/massnahmen/{measure_id}/entwurf?program=manual:land/by/gigabit&template=meine"
+    )
+    assert answer.status_code == 400
+    assert "range() erlaubt höchstens 10.000 Durchläufe" in answer.get_data(as_text=True)
+
+
+def test_limits_nested_loops_hit_the_time_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_module, "RENDER_SECONDS", 0.5)
+    loops = "{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}"
+    settings = limited_template(tmp_path, loops + "{% endfor %}{% endfor %}{% endfor %}")  # no output, no call
+    started = time.monotonic()
+    with pytest.raises(TemplateProblem, match=r"^Vorlage 'meine' .*: Zeitlimit überschritten – .* 0,5 Sekunden"):
+        render_custom(settings)
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ('{{ "x" * 10**9 }}', "Wiederholung zu groß – „*“ darf höchstens 1.000.000 Zeichen oder Elemente ergeben"),
+        ("{{ 10**9 * [1] }}", "Wiederholung zu groß"),
+        ("{{ 2 ** (10 ** 8) }}", "Zahl zu groß – „**“ darf höchstens Zahlen mit 3.000 Stellen ergeben"),
+        ("{{ (10 ** 2000) * (10 ** 2000) }}", "Zahl zu groß – „*“"),
+        ("{{ 2.0 ** 10000 }}", "Rechenfehler"),
+        ("{{ 1 / 0 }}", "Rechenfehler – division by zero"),
+        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "zu tief verschachtelt"),
+    ],
+)
+def test_limits_runaway_expressions_are_template_problems(tmp_path, expression, message):
+    with pytest.raises(TemplateProblem, match=f"^Vorlage 'meine' .*: {re.escape(message)}"):
+        render_custom(limited_template(tmp_path, expression))
+
+
+def test_limits_huge_output_is_refused(tmp_path):
+    settings = limited_template(tmp_path, '{% for i in range(10000) %}{{ "y" * 999999 }}{% endfor %}')
+    with pytest.raises(TemplateProblem, match="Ausgabe zu groß – ein Entwurf darf höchstens 20.000.000 Zeichen"):
+        render_custom(settings)
+
+
+def test_limits_output_budget_covers_all_parts_of_one_draft_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_module, "MAX_OUTPUT_CHARS", 1_000_000)
+    body = '{{ "y" * 600000 }}'
+    assert "y" * 600000 in full_text(Document(io.BytesIO(render_custom(limited_template(tmp_path, body)))))
+    render_custom(limited_template(tmp_path, body))  # a second draft starts with a fresh budget
+    with pytest.raises(TemplateProblem, match="Ausgabe zu groß"):
+        render_custom(limited_template(tmp_path, body, header='{{ "z" * 600000 }}'))
+
+
+def test_limits_leave_ordinary_templates_alone(tmp_path):
+    settings = limited_template(tmp_path, '{{ "ab" * 3 }} {{ 2 ** 10 }} {% for i in range(3) %}{{ i }}{% endfor %}')
+    assert "ababab 1024 012" in full_text(Document(io.BytesIO(render_custom(settings))))
+
+
+@pytest.mark.parametrize("name", ["projektskizze", "finanzierungsplan", "anschreiben", "eu_outline"])
+def test_limits_shipped_templates_render_exactly_as_with_the_plain_sandbox(name):
+    plain = DocxTemplate(str(TEMPLATES[name].path))
+    plain.render(
+        build_context(DraftInput(MEASURE, PROGRAM, TOWN), TODAY),
+        jinja_env=SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined),
+    )
+    buffer = io.BytesIO()
+    plain.save(buffer)
+    _, limited = render_doc(name)
+    with zipfile.ZipFile(buffer) as before, zipfile.ZipFile(io.BytesIO(limited)) as after:
+        parts = [part for part in before.namelist() if part.startswith("word/")]
+        assert "word/document.xml" in parts and parts == [p for p in after.namelist() if p.startswith("word/")]
+        for part in parts:
+            assert before.read(part) == after.read(part), part
