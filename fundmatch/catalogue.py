@@ -77,6 +77,8 @@ class ApplyResult:
     unchanged: int = 0
     withdrawn: int = 0
     changed_keys: list[str] = field(default_factory=list)
+    field_changes: Counter[str] = field(default_factory=Counter)
+    """How many changed programs changed each field (withdrawals not counted): the change guard's measure."""
 
     @property
     def touched(self) -> bool:
@@ -242,7 +244,7 @@ def apply_records(
                 program.last_seen = last_seen
             result.unchanged += 1
             continue
-        _record_change(session, program, raw.normalised(), run, seen_at)
+        result.field_changes.update(_record_change(session, program, raw.normalised(), run, seen_at))
         program.last_seen = max(last_seen, program.last_seen)
         result.changed += 1
         result.changed_keys.append(program_key(*key))
@@ -265,7 +267,8 @@ def apply_records(
 
 def _record_change(
     session: Session, program: Program, record: ProgramRecord, run: ScrapeRun | None, when: datetime
-) -> None:
+) -> list[str]:
+    """Write the record over the program, keeping its previous state; the names of the changed fields."""
     previous = record_from_program(program)
     diff = _diff(previous, record)
     session.add(
@@ -280,6 +283,7 @@ def _record_change(
     )
     _write_record(program, record)
     program.updated_at = when
+    return sorted(diff)
 
 
 @dataclass

@@ -377,8 +377,10 @@ def refresh_command(ctx: CliContext, sources: tuple[str, ...], dry_run: bool, ou
     """Refresh the catalogue from its sources; what cron or a systemd timer calls.
 
     Each source run proves itself (record count, fill rates) before it changes anything; a failed
-    run leaves the catalogue as it was. Exit code 0 when all runs were ok, 1 when one was partial,
-    2 when one failed or another refresh holds the lock.
+    run leaves the catalogue as it was, and a run that would withdraw or rewrite much of a source is
+    held for review (fundmatch sources confirm RUN). Exit code 0 when all runs were ok, 1 when one
+    was partial, 2 when one failed or another refresh holds the lock, 3 when one is held; 143 when
+    SIGTERM ended the refresh (the run is recorded as failed, the lock released).
 
     \b
     Example:
@@ -389,7 +391,8 @@ def refresh_command(ctx: CliContext, sources: tuple[str, ...], dry_run: bool, ou
 
     log = (lambda line: click.echo(line, err=True)) if output_format == "json" else click.echo
     try:
-        reports = refresh.refresh(ctx.database, ctx.settings, sources or None, dry_run=dry_run, log=log)
+        with refresh.ending_cleanly_on_sigterm():
+            reports = refresh.refresh(ctx.database, ctx.settings, sources or None, dry_run=dry_run, log=log)
     except refresh.RefreshLocked as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
@@ -447,6 +450,41 @@ def sources_list(ctx: CliContext, runs: int, output_format: str) -> None:
             )
         for warning in source["open_warnings"][:10]:
             click.echo(f"      warning {warning['url'] or ''}: {warning['message']}")
+
+
+@sources_group.command("confirm")
+@click.argument("run_id", metavar="RUN", type=click.IntRange(1, 2**31 - 1))
+@pass_context
+def sources_confirm(ctx: CliContext, run_id: int) -> None:
+    """Apply a run that was held for review (its reasons: fundmatch sources list).
+
+    \b
+    Example:
+      fundmatch sources confirm 42
+    """
+    from fundmatch import refresh
+
+    report = refresh.confirm_run(ctx.database, ctx.settings, run_id, by="Kommandozeile")
+    click.echo(
+        f"Lauf #{run_id} ({report.source}) übernommen: {report.new} neu, {report.changed} geändert, "
+        f"{report.unchanged} unverändert, {report.withdrawn} zurückgezogen"
+    )
+
+
+@sources_group.command("reject")
+@click.argument("run_id", metavar="RUN", type=click.IntRange(1, 2**31 - 1))
+@pass_context
+def sources_reject(ctx: CliContext, run_id: int) -> None:
+    """Discard a run that was held for review; the catalogue stays as it is.
+
+    \b
+    Example:
+      fundmatch sources reject 42
+    """
+    from fundmatch import refresh
+
+    refresh.reject_run(ctx.database, run_id, by="Kommandozeile")
+    click.echo(f"Lauf #{run_id} verworfen; der Katalog bleibt, wie er ist")
 
 
 @sources_group.command("parse")

@@ -33,6 +33,19 @@ def _env_int(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
+def _env_share(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise ConfigurationError(f"{ENV_PREFIX}{name} muss ein Anteil über 0 bis 1 sein (0.05 für 5 %), nicht {raw!r}")
+    return value
+
+
 def _env_seconds(name: str, default: float) -> float:
     raw = _env(name)
     if raw is None:
@@ -61,7 +74,11 @@ class Settings:
     secret_key: str | None = None
     source_urls: dict[str, str] = field(default_factory=dict)
     source_expected: dict[str, tuple[int, int]] = field(default_factory=dict)
-    refresh_lock_stale_s: float = 900.0
+    refresh_lock_stale_s: float = 120.0
+    source_deadline_s: float = 7_200.0
+    source_max_mb: int = 1_024
+    review_share: float = 0.05
+    review_minimum: int = 10
     secure_cookies: bool = False
     behind_proxy: bool = False
 
@@ -105,6 +122,11 @@ def load_settings(database_url: str | None = None, data_dir: str | Path | None =
         http_timeout_s=_env_seconds("HTTP_TIMEOUT", Settings.http_timeout_s),
         http_min_delay_s=_env_seconds("HTTP_MIN_DELAY", Settings.http_min_delay_s),
         max_import_mb=_env_int("MAX_IMPORT_MB", Settings.max_import_mb, 1, 4096),
+        refresh_lock_stale_s=_env_seconds("REFRESH_LOCK_STALE", Settings.refresh_lock_stale_s),
+        source_deadline_s=_env_seconds("SOURCE_DEADLINE", Settings.source_deadline_s),
+        source_max_mb=_env_int("SOURCE_MAX_MB", Settings.source_max_mb, 1, 100_000),
+        review_share=_env_share("REVIEW_SHARE", Settings.review_share),
+        review_minimum=_env_int("REVIEW_MINIMUM", Settings.review_minimum, 1, 1_000_000),
         secret_key=_env("SECRET_KEY"),
         source_urls=source_urls,
         source_expected=source_expected,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -78,7 +79,8 @@ class ScrapeRun(Base):
     source_id: Mapped[str] = mapped_column(ForeignKey("source.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running/ok/partial/failed
+    # running, ok, partial, failed; held (for review), then confirmed into ok/partial, rejected or superseded
+    status: Mapped[str] = mapped_column(String(16), default="running")
     complete: Mapped[bool] = mapped_column(default=False)
     dry_run: Mapped[bool] = mapped_column(default=False)
     fetched: Mapped[int] = mapped_column(default=0)
@@ -93,6 +95,17 @@ class ScrapeRun(Base):
     warnings: Mapped[list[RunWarning]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="RunWarning.id"
     )
+
+
+class HeldHarvest(Base):
+    """What a run held for review would apply, kept until an admin confirms or rejects it."""
+
+    __tablename__ = "held_harvest"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("scrape_run.id"), primary_key=True)
+    reasons: Mapped[list] = mapped_column(JSON)
+    records: Mapped[bytes] = mapped_column(LargeBinary)  # gzip of the records' interchange JSON
+    listed_ids: Mapped[list | None] = mapped_column(JSON)
 
 
 class RunWarning(Base):

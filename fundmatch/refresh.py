@@ -1,47 +1,63 @@
 """Run sources into the catalogue: each run proves itself before it may replace anything.
 
-Per source: harvest (fetch and parse), check the count against the source's expected range and the
-fill rate of its mandatory fields, then apply all changes in one transaction with revisions. A run
-that fails its checks is recorded as failed and the catalogue keeps its previous state. A lock row
-with a heartbeat keeps two refreshes from running at once; a stale lock is taken over.
+Per source: harvest (fetch and parse) within the run's deadline and byte limit, check the count
+against the source's expected range and the fill rate of its mandatory fields, let the change guard
+(:mod:`fundmatch.review`) hold a run that would withdraw or rewrite too much, then apply all changes
+in one transaction with revisions. A run that fails its checks is recorded as failed and the
+catalogue keeps its previous state; one source's failure, even a crash, never stops the next source.
+A lock row with a heartbeat keeps two refreshes from running at once; a stale lock is taken over,
+and the runs its dead owner left ``running`` are closed as failed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from fundmatch import catalogue
+from fundmatch import catalogue, review
 from fundmatch.config import Settings
 from fundmatch.db import Database
 from fundmatch.errors import ConflictError, InputError
+from fundmatch.german import format_percent
 from fundmatch.models import RefreshLock, RunWarning, ScrapeRun, utcnow
+from fundmatch.review import ReviewPolicy
 from fundmatch.scrapers import source_modules
 from fundmatch.scrapers.base import Harvest, ParseError, SourceConfig, SourceInfo
-from fundmatch.scrapers.http import Fetcher, FetchError, HttpPolicy
+from fundmatch.scrapers.http import Fetcher, FetchError, HttpPolicy, RunLimitExceeded
 
 logger = logging.getLogger(__name__)
 LOCK_NAME = "refresh"
 MAX_STORED_WARNINGS = 1_000
-EXIT_CODES = {"ok": 0, "partial": 1, "failed": 2}
+EXIT_CODES = {"ok": 0, "partial": 1, "failed": 2, "held": 3}
+TERMINATED_EXIT_CODE = 128 + signal.SIGTERM
 
 
 class RefreshLocked(ConflictError):
     """Another refresh holds the lock and its heartbeat is fresh."""
+
+
+class RunNotHeld(ConflictError):
+    """A confirmation or rejection of a run that is not (or no longer) held for review."""
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived: the run in progress is recorded as failed and the lock released on the way out."""
 
 
 @dataclass
@@ -85,7 +101,13 @@ def source_config(settings: Settings, module: ModuleType, today: date) -> Source
         expected_count=settings.source_expected.get(info.id, info.expected_count),
         workdir=workdir,
         today=today,
+        deadline_s=settings.source_deadline_s,
+        max_bytes=settings.source_max_mb * 1024 * 1024,
     )
+
+
+def review_policy(settings: Settings) -> ReviewPolicy:
+    return ReviewPolicy(share=settings.review_share, minimum=settings.review_minimum)
 
 
 def check_harvest(info: SourceInfo, config: SourceConfig, harvest: Harvest) -> list[str]:
@@ -94,12 +116,15 @@ def check_harvest(info: SourceInfo, config: SourceConfig, harvest: Harvest) -> l
     low, high = config.expected_count
     count = len(harvest.records)
     if not low <= count <= high:
-        problems.append(f"{count} records, outside the expected range {low}–{high}")
+        problems.append(f"{count} Einträge, außerhalb der erwarteten Spanne {low}–{high}")
     for name, threshold in info.fill_thresholds.items():
         filled = sum(1 for r in harvest.records if getattr(r, name))
         rate = filled / count if count else 0.0
         if rate < threshold:
-            problems.append(f"field {name!r} filled in {rate:.0%} of records, below {threshold:.0%}")
+            problems.append(
+                f"Feld {name!r} nur in {format_percent(round(rate * 100))} der Einträge gefüllt, "
+                f"verlangt sind {format_percent(round(threshold * 100))}"
+            )
     return problems
 
 
@@ -115,8 +140,8 @@ def refresh_lock(database: Database, stale_after_s: float) -> Iterator[str]:
                 session.add(RefreshLock(name=LOCK_NAME, owner=owner, acquired_at=now, heartbeat_at=now))
             elif lock.heartbeat_at > now - timedelta(seconds=stale_after_s):
                 raise RefreshLocked(
-                    f"another refresh ({lock.owner}) holds the lock since {lock.acquired_at:%Y-%m-%d %H:%M} UTC; "
-                    f"last heartbeat {lock.heartbeat_at:%H:%M:%S} UTC"
+                    f"eine andere Aktualisierung ({lock.owner}) hält die Sperre seit "
+                    f"{lock.acquired_at:%d.%m.%Y %H:%M} UTC; letzter Herzschlag {lock.heartbeat_at:%H:%M:%S} UTC"
                 )
             else:
                 # An UPDATE without RETURNING gives a CursorResult; Session.execute says Result (sqlalchemy#9185).
@@ -129,25 +154,45 @@ def refresh_lock(database: Database, stale_after_s: float) -> Iterator[str]:
                     ),
                 )
                 if taken.rowcount != 1:
-                    raise RefreshLocked("another refresh took over the stale lock at the same moment")
+                    raise RefreshLocked("eine andere Aktualisierung hat die verwaiste Sperre gleichzeitig übernommen")
     except IntegrityError:
-        raise RefreshLocked("another refresh took the lock at the same moment") from None
+        raise RefreshLocked("eine andere Aktualisierung hat die Sperre im selben Moment genommen") from None
     stop = threading.Event()
 
     def beat() -> None:
-        while not stop.wait(max(1.0, stale_after_s / 3)):
-            with database.session() as session:
-                session.execute(update(RefreshLock).where(RefreshLock.owner == owner).values(heartbeat_at=utcnow()))
+        while not stop.wait(max(0.5, stale_after_s / 4)):
+            try:
+                with database.session() as session:
+                    session.execute(update(RefreshLock).where(RefreshLock.owner == owner).values(heartbeat_at=utcnow()))
+            except Exception:  # a busy database must not end the heartbeat: the next beat tries again
+                logger.warning("Herzschlag der Aktualisierungssperre nicht geschrieben", exc_info=True)
 
     heart = threading.Thread(target=beat, daemon=True)
     heart.start()
     try:
+        _close_orphaned_runs(database)
         yield owner
     finally:
         stop.set()
         heart.join()
         with database.session() as session:
             session.execute(delete(RefreshLock).where(RefreshLock.owner == owner))
+
+
+def _close_orphaned_runs(database: Database) -> None:
+    """Runs still ``running`` when the lock is taken belong to a refresh that died (kill -9, power)."""
+    with database.session() as session:
+        orphans = list(session.scalars(select(ScrapeRun).where(ScrapeRun.status == "running")))
+        for run in orphans:
+            run.status, run.finished_at = "failed", utcnow()
+            run.message = "abgebrochen: der Prozess endete, bevor der Lauf abgeschlossen war; Katalog unverändert"
+    if orphans:
+        logger.warning(
+            "%d verwaiste Läufe als fehlgeschlagen geschlossen: %s",
+            len(orphans),
+            ", ".join(f"#{run.id}" for run in orphans),
+            extra={"runs": [run.id for run in orphans]},
+        )
 
 
 def _store_run(database: Database, report: RunReport) -> None:
@@ -160,38 +205,68 @@ def _store_run(database: Database, report: RunReport) -> None:
         stored = report.warnings[:MAX_STORED_WARNINGS]
         run.warnings = [RunWarning(url=where[:1000], message=message) for where, message in stored]
         if len(report.warnings) > len(stored):
-            run.warnings.append(
-                RunWarning(url=None, message=f"{len(report.warnings) - len(stored)} more warnings not stored")
-            )
+            more = len(report.warnings) - len(stored)
+            run.warnings.append(RunWarning(url=None, message=f"{more} weitere Warnungen nicht gespeichert"))
+        if report.status in ("ok", "partial", review.HELD):
+            superseded = review.supersede_older(session, run)
+            if superseded:
+                logger.info("Quelle %s: zurückgehaltene Läufe %s überholt", report.source, superseded)
 
 
-def _harvest_and_apply(database, module, config, fetcher, report: RunReport, started, log) -> None:
+def _harvest_and_apply(
+    database: Database,
+    module: ModuleType,
+    config: SourceConfig,
+    fetcher: Fetcher,
+    report: RunReport,
+    policy: ReviewPolicy,
+    started: datetime,
+    log: Callable[[str], None],
+) -> None:
     info: SourceInfo = module.SOURCE
     log(f"[{info.id}] harvesting from {config.base_url}")
     try:
-        harvest = module.harvest(fetcher, config)
-    except (FetchError, ParseError, OSError) as exc:
-        report.status, report.message, report.errors = "failed", f"harvest failed: {exc}", 1
+        with fetcher.budget(config.deadline_s, config.max_bytes):
+            harvest: Harvest = module.harvest(fetcher, config)
+    except (FetchError, ParseError, RunLimitExceeded, OSError) as exc:
+        report.status, report.message, report.errors = "failed", f"Abruf fehlgeschlagen, Katalog unverändert: {exc}", 1
         return
     report.fetched, report.errors = harvest.fetched, harvest.errors
     report.warnings = list(harvest.warnings)
     report.complete = harvest.listed_ids is not None
     log(f"[{info.id}] {len(harvest.records)} records, {len(report.warnings)} warnings, {harvest.errors} errors")
+    notes = list(harvest.notes)
     problems = check_harvest(info, config, harvest)
     if problems:
-        report.status, report.message = "failed", "run rejected, catalogue unchanged: " + "; ".join(problems)
+        report.status = "failed"
+        report.message = "Lauf verworfen, Katalog unverändert: " + "; ".join([*problems, *notes])
         return
-    with database.session(commit=not report.dry_run) as session:
+    with database.session(commit=False) as session:
         run = session.get(ScrapeRun, report.run_id) if report.run_id else None
         listings = {info.id: harvest.listed_ids} if harvest.listed_ids is not None else {}
+        state = review.stored_state(session, info.id, harvest.listed_ids, config.today)
         result = catalogue.apply_records(session, harvest.records, run=run, seen_at=started, listings=listings)
+        held_for = [*harvest.contract_problems, *review.reasons(policy, state, result)]
+        if held_for:
+            session.rollback()
+            report.status = review.HELD
+            report.message = "zur Prüfung angehalten, Katalog unverändert: " + "; ".join(held_for)
+            if run is not None:
+                review.hold(session, run, held_for, harvest.records, harvest.listed_ids)
+                session.commit()
+            return
+        if not report.dry_run:
+            session.commit()
+    _count(report, result)
+    if not report.complete:
+        notes.append("Auflistung unvollständig: nichts zurückgezogen")
+    report.message = "; ".join(notes) or None
+
+
+def _count(report: RunReport, result: catalogue.ApplyResult) -> None:
     report.new, report.changed = result.new, result.changed
     report.unchanged, report.withdrawn = result.unchanged, result.withdrawn
     report.status = "ok" if report.complete and not report.errors else "partial"
-    notes = list(harvest.notes)
-    if not report.complete:
-        notes.append("listing incomplete: nothing withdrawn")
-    report.message = "; ".join(notes) or None
 
 
 def run_source(
@@ -201,9 +276,14 @@ def run_source(
     fetcher: Fetcher,
     *,
     dry_run: bool = False,
+    policy: ReviewPolicy | None = None,
     log: Callable[[str], None] = print,
 ) -> RunReport:
-    """Harvest one source, check it, and apply it in one transaction (or only count, for a dry run)."""
+    """Harvest one source, check it, and apply it in one transaction (or only count, for a dry run).
+
+    Never raises for the source's own failures, bugs included: the run is recorded as failed (the
+    traceback goes to the log) so that the next source still runs. Only an interruption (Ctrl-C,
+    SIGTERM) propagates, after the run is recorded as failed."""
     info: SourceInfo = module.SOURCE
     report = RunReport(source=info.id, status="running", dry_run=dry_run)
     started = utcnow()
@@ -216,10 +296,14 @@ def run_source(
             report.run_id = run.id
     clock = time.perf_counter()
     try:
-        _harvest_and_apply(database, module, config, fetcher, report, started, log)
-    except BaseException as exc:
-        report.status, report.message = "failed", f"internal error: {exc!r}"
+        _harvest_and_apply(database, module, config, fetcher, report, policy or ReviewPolicy(), started, log)
+    except Exception as exc:
+        report.status = "failed"
+        report.message = f"interner Fehler ({type(exc).__name__}), Katalog unverändert; Einzelheiten im Protokoll"
         logger.exception("Quelle %s: Lauf %s mit internem Fehler abgebrochen", info.id, report.run_id)
+    except BaseException as exc:
+        report.status = "failed"
+        report.message = f"abgebrochen ({type(exc).__name__}), Katalog unverändert"
         if not dry_run:
             _store_run(database, report)
         raise
@@ -242,7 +326,7 @@ def _log_run(report: RunReport, seconds: float) -> None:
     fields["errors"] = report.errors
     fields["warnings"] = len(report.warnings)
     fields["seconds"] = round(seconds, 2)
-    level = logging.WARNING if report.status == "failed" else logging.INFO
+    level = logging.WARNING if report.status in ("failed", review.HELD) else logging.INFO
     logger.log(level, "Quelle %s: Lauf %s %s", report.source, report.run_id, report.status, extra=fields)
 
 
@@ -271,7 +355,13 @@ def refresh(
         with refresh_lock(database, settings.refresh_lock_stale_s):
             reports = [
                 run_source(
-                    database, modules[s], source_config(settings, modules[s], today), fetcher, dry_run=dry_run, log=log
+                    database,
+                    modules[s],
+                    source_config(settings, modules[s], today),
+                    fetcher,
+                    dry_run=dry_run,
+                    policy=review_policy(settings),
+                    log=log,
                 )
                 for s in chosen
             ]
@@ -288,5 +378,58 @@ def refresh(
 
 
 def exit_code(reports: Iterable[RunReport]) -> int:
-    """0 when every run was ok, 1 when the worst was partial, 2 when any failed."""
+    """0 when every run was ok, 1 when the worst was partial, 2 when one failed, 3 when one is held."""
     return max((EXIT_CODES.get(r.status, 2) for r in reports), default=0)
+
+
+@contextmanager
+def ending_cleanly_on_sigterm() -> Iterator[None]:
+    """Within the block SIGTERM (systemd stop, ``kill``) raises :class:`Terminated` in the main thread,
+    so that the run in progress is recorded and the lock released instead of left behind."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated(TERMINATED_EXIT_CODE)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def confirm_run(database: Database, settings: Settings, run_id: int, by: str) -> RunReport:
+    """Apply what a held run harvested, as if its guard had passed; under the refresh lock."""
+    with refresh_lock(database, settings.refresh_lock_stale_s), database.session() as session:
+        run = _held_run(session, run_id)
+        records, listed = review.held_harvest(session, run)
+        listings = {run.source_id: listed} if listed is not None else {}
+        result = catalogue.apply_records(session, records, run=run, seen_at=run.started_at, listings=listings)
+        report = RunReport(source=run.source_id, status="running", run_id=run.id, complete=run.complete)
+        report.errors = run.errors
+        _count(report, result)
+        for name in ("status", "new", "changed", "unchanged", "withdrawn"):
+            setattr(run, name, getattr(report, name))
+        run.message = f"{run.message}; bestätigt von {by} am {utcnow():%d.%m.%Y %H:%M} UTC"
+        report.message = run.message
+        review.release(session, run)
+    logger.info("Quelle %s: Lauf %s von %s bestätigt", run.source_id, run_id, by, extra={"run_id": run_id})
+    return report
+
+
+def reject_run(database: Database, run_id: int, by: str) -> None:
+    """Discard what a held run harvested; the catalogue stays as it is."""
+    with database.session() as session:
+        run = _held_run(session, run_id)
+        run.status = "rejected"
+        run.message = f"{run.message}; verworfen von {by} am {utcnow():%d.%m.%Y %H:%M} UTC"
+        review.release(session, run)
+    logger.info("Quelle %s: Lauf %s von %s verworfen", run.source_id, run_id, by, extra={"run_id": run_id})
+
+
+def _held_run(session: Session, run_id: int) -> ScrapeRun:
+    run = session.get(ScrapeRun, run_id)
+    if run is None:
+        raise InputError(f"Lauf #{run_id} gibt es nicht")
+    if run.status != review.HELD:
+        raise RunNotHeld(f"Lauf #{run_id} ist nicht zur Prüfung angehalten (Status {run.status})")
+    return run

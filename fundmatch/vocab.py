@@ -458,6 +458,19 @@ STATUS = Vocabulary(
     },
 )
 
+RUN_STATUS = Vocabulary(
+    "Laufstatus",
+    {
+        "running": "läuft",
+        "ok": "ok",
+        "partial": "teilweise",
+        "failed": "fehlgeschlagen",
+        "held": "zur Prüfung angehalten",
+        "rejected": "verworfen",
+        "superseded": "überholt",
+    },
+)
+
 DEADLINE_KIND = Vocabulary(
     "Fristart",
     {

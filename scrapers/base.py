@@ -61,12 +61,15 @@ class Warnings:
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """Where and how one run reads a source: base URL (a local fixture server in tests), expected count."""
+    """Where and how one run reads a source: base URL (a local fixture server in tests), expected count,
+    and the run's budget (overall seconds and bytes received)."""
 
     base_url: str
     expected_count: tuple[int, int]
     workdir: Path
     today: date
+    deadline_s: float
+    max_bytes: int
 
 
 @dataclass
@@ -74,7 +77,8 @@ class Harvest:
     """What one run collected from a source, before anything is written.
 
     ``listed_ids`` is the complete listing of the source (the ids it offers now, parsed or not);
-    None when the listing is incomplete, so that nothing may be withdrawn.
+    None when the listing is incomplete, so that nothing may be withdrawn. ``contract_problems``
+    say that the source's structure changed (a renamed classifier): the run is held for review.
     """
 
     records: list[ProgramRecord]
@@ -83,6 +87,7 @@ class Harvest:
     errors: int = 0
     fetched: int = 0
     notes: list[str] = field(default_factory=list)
+    contract_problems: list[str] = field(default_factory=list)
 
 
 def build_record(where: str, warnings: Warnings, /, **fields: Any) -> ProgramRecord:

@@ -365,7 +365,7 @@ def harvest(fetcher: Fetcher, config: SourceConfig) -> Harvest:
             response = fetcher.post(config.base_url, params=search_params(page), files=search_parts())
             parsed = parse_search_page(response.content, where)
         except (FetchError, ParseError) as exc:
-            warnings.add(where, f"{exc}; listing incomplete")
+            warnings.add(where, f"{exc}; Auflistung unvollständig")
             errors += 1
             break
         fetched += 1
@@ -375,7 +375,7 @@ def harvest(fetcher: Fetcher, config: SourceConfig) -> Harvest:
             complete = True
             break
         if not parsed.results:
-            warnings.add(where, f"empty page after {len(results)} of {total} results; listing incomplete")
+            warnings.add(where, f"leere Seite nach {len(results)} von {total} Treffern; Auflistung unvollständig")
             break
     records = records_from_results(results, config.today, warnings)
     return Harvest(
@@ -384,7 +384,7 @@ def harvest(fetcher: Fetcher, config: SourceConfig) -> Harvest:
         warnings=warnings,
         errors=errors,
         fetched=fetched,
-        notes=[f"{len(results)} search results of {total if total is not None else '?'}"],
+        notes=[f"{len(results)} von {total if total is not None else '?'} Suchtreffern"],
     )
 
 

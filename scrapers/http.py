@@ -3,7 +3,9 @@
 An identifying User-Agent, timeouts, retries with exponential backoff and jitter (connection
 errors, 429, 5xx; ``Retry-After`` honoured), robots.txt obeyed with its ``Crawl-delay`` as the
 per-host throttle (at least ``min_delay_s``), bot walls recognised as errors, conditional and
-streamed downloads of big files with a size cap. Nobody creates an ``httpx.Client`` elsewhere.
+streamed downloads of big files with a size cap, and a budget per source run (an overall deadline
+and a byte limit, checked on every chunk that arrives, so a server that drips bytes just under the
+read timeout cannot hold a refresh forever). Nobody creates an ``httpx.Client`` elsewhere.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import random
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from fundmatch.errors import FundmatchError
+from fundmatch.german import format_number
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
@@ -49,6 +53,67 @@ class BotWallError(FetchError):
 
 class RobotsDisallowed(FetchError):
     """robots.txt forbids this URL to our User-Agent."""
+
+
+class RunLimitExceeded(FundmatchError):
+    """A source run passed its overall deadline or byte limit: the run ends, it is not retried."""
+
+
+class RunBudget:
+    """The deadline and byte limit of one source run, shared by every request in it."""
+
+    def __init__(self, seconds: float, max_bytes: int):
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+        self.deadline = time.monotonic() + seconds
+        self.received = 0
+
+    def check(self, url: str, more: int = 0) -> None:
+        self.received += more
+        if self.received > self.max_bytes:
+            limit = format_number(self.max_bytes, grouping=True)
+            raise RunLimitExceeded(f"{url}: der Lauf hat mehr als {limit} Bytes empfangen (Grenze je Lauf)")
+        if time.monotonic() > self.deadline:
+            raise RunLimitExceeded(
+                f"{url}: Zeitlimit des Laufs von {format_number(self.seconds, grouping=True)} s überschritten"
+            )
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+class _BudgetStream(httpx.SyncByteStream):
+    """A response body that counts every raw chunk against the run's budget as it arrives."""
+
+    def __init__(self, stream: httpx.SyncByteStream, budget: Callable[[], RunBudget | None], url: str):
+        self._stream = stream
+        self._budget = budget
+        self._url = url
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            budget = self._budget()
+            if budget is not None:
+                budget.check(self._url, len(chunk))
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _BudgetTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, budget: Callable[[], RunBudget | None]):
+        self._inner = inner
+        self._budget = budget
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        assert isinstance(response.stream, httpx.SyncByteStream)  # a sync client's transport answers sync streams
+        response.stream = _BudgetStream(response.stream, self._budget, str(request.url))
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 @dataclass(frozen=True)
@@ -89,6 +154,11 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
+def _meta_path(target: Path) -> Path:
+    """Where the validators (ETag, Last-Modified) of a cached download are kept."""
+    return target.with_name(target.name + ".meta.json")
+
+
 @dataclass
 class Download:
     """A file on disk from :meth:`Fetcher.download`; ``not_modified`` when the cached copy was current."""
@@ -96,6 +166,11 @@ class Download:
     path: Path
     size: int
     not_modified: bool
+
+    def discard(self) -> None:
+        """Forget a download that did not parse, so the next run fetches it whole instead of a 304."""
+        self.path.unlink(missing_ok=True)
+        _meta_path(self.path).unlink(missing_ok=True)
 
 
 class Fetcher:
@@ -114,12 +189,25 @@ class Fetcher:
         self._progress = sys.stderr.isatty() if progress is None else progress
         self._robots: dict[str, RobotFileParser | None] = {}
         self._last_request: dict[str, float] = {}
+        self._budget: RunBudget | None = None
         self.client = httpx.Client(
             headers={"User-Agent": policy.user_agent, "Accept-Language": "de-DE,de;q=0.9,en;q=0.5"},
             timeout=httpx.Timeout(policy.timeout_s, connect=policy.connect_timeout_s),
             follow_redirects=True,
-            transport=transport,
+            transport=_BudgetTransport(transport or httpx.HTTPTransport(), lambda: self._budget),
         )
+
+    @contextmanager
+    def budget(self, seconds: float, max_bytes: int) -> Iterator[RunBudget]:
+        """Every request in the block shares one deadline and byte limit (one source run).
+
+        A wait for the next chunk is bounded by the read timeout, so a run ends at most one timeout
+        after its deadline."""
+        self._budget = RunBudget(seconds, max_bytes)
+        try:
+            yield self._budget
+        finally:
+            self._budget = None
 
     def __enter__(self) -> Fetcher:
         return self
@@ -169,6 +257,8 @@ class Fetcher:
         host = self._host(url)
         attempt = 0
         while True:
+            if self._budget is not None:
+                self._budget.check(url)
             self._throttle(host, self._robots.get(host))
             try:
                 if stream:
@@ -198,7 +288,10 @@ class Fetcher:
     def _backoff(self, attempt: int, retry_after: float | None) -> None:
         exponential = self.policy.backoff_base_s * (2**attempt)
         jitter = random.uniform(0, self.policy.backoff_base_s)
-        self._sleep(max(retry_after or 0.0, exponential + jitter))
+        wait = max(retry_after or 0.0, exponential + jitter)
+        if self._budget is not None:
+            wait = min(wait, max(0.0, self._budget.remaining()))
+        self._sleep(wait)
 
     def _check_allowed(self, url: str) -> None:
         if not self.policy.obey_robots:
@@ -227,13 +320,17 @@ class Fetcher:
         """Stream ``url`` to ``target`` (conditional on the last download's ETag/Last-Modified).
 
         The file is written beside the target and moved into place only when complete, so a broken
-        download never replaces a good one. More than ``max_bytes`` is an error.
+        download never replaces a good one. More than ``max_bytes`` is an error. A caller that cannot
+        parse the file calls :meth:`Download.discard`: a cache is only worth its 304 once it parsed.
         """
         self._check_allowed(url)
-        meta_path = target.with_name(target.name + ".meta.json")
+        meta_path = _meta_path(target)
         headers = {}
         if target.exists() and meta_path.exists():
-            meta = json.loads(meta_path.read_text())
+            try:
+                meta = json.loads(meta_path.read_text())
+            except (ValueError, OSError):
+                meta = {}  # an unreadable note of the validators costs one full download, nothing more
             if meta.get("etag"):
                 headers["If-None-Match"] = meta["etag"]
             if meta.get("last_modified"):
@@ -285,7 +382,7 @@ class Fetcher:
                             bar.update(len(chunk))
                 except (httpx.TransportError, httpx.DecodingError) as exc:
                     raise FetchError(url, f"download interrupted after {size:,} bytes: {type(exc).__name__}") from None
-        except FetchError:
+        except BaseException:
             partial.unlink(missing_ok=True)
             raise
         finally:

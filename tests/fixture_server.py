@@ -2,7 +2,8 @@
 
 Each path has a queue of planned responses; the last one repeats. A planned response is a
 :class:`Reply` (status, headers, body) or a fault: ``RESET`` closes the connection without an
-answer, ``Stall(seconds)`` answers late, ``Truncated(body)`` declares more bytes than it sends.
+answer, ``Stall(seconds)`` answers late, ``Truncated(body)`` declares more bytes than it sends,
+``Drip`` sends a body slowly, ``Unframed`` sends one without a length.
 Every request is recorded for assertions.
 """
 
@@ -33,6 +34,24 @@ class Stall:
 class Truncated:
     body: bytes
     declared: int
+    content_type: str = "application/zip"
+
+
+@dataclass
+class Drip:
+    """A body sent ``chunk`` by ``chunk`` with a pause between, each pause shorter than a read timeout."""
+
+    chunk: bytes
+    every_s: float
+    count: int
+    content_type: str = "application/zip"
+
+
+@dataclass
+class Unframed:
+    """A body without Content-Length, ended by closing the connection: a cut is indistinguishable from the end."""
+
+    body: bytes
     content_type: str = "application/zip"
 
 
@@ -77,6 +96,25 @@ class FixtureServer:
                 if isinstance(plan, Stall):
                     time.sleep(plan.seconds)
                     plan = plan.then
+                if isinstance(plan, Drip):
+                    self.send_response(200)
+                    self.send_header("Content-Type", plan.content_type)
+                    self.send_header("Content-Length", str(len(plan.chunk) * plan.count))
+                    self.end_headers()
+                    for _ in range(plan.count):
+                        self.wfile.write(plan.chunk)
+                        self.wfile.flush()
+                        time.sleep(plan.every_s)
+                    return
+                if isinstance(plan, Unframed):
+                    self.send_response(200)
+                    self.send_header("Content-Type", plan.content_type)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(plan.body)
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 if isinstance(plan, Truncated):
                     self.send_response(200)
                     self.send_header("Content-Type", plan.content_type)

@@ -438,6 +438,62 @@ def test_refresh_job_reports_progress(app, admin, fixture_server):
     assert "EU Funding &amp; Tenders Portal" in page and "badge ok" in page
 
 
+def held_run(database, *, withdraws: str = "led") -> int:
+    """A run of the test source held for review: it lists every program but ``withdraws``."""
+    from sqlalchemy import select
+
+    from fundmatch import review
+    from fundmatch.models import Program, ScrapeRun
+
+    with database.session() as session:
+        stored = session.scalars(select(Program).where(Program.source_id != withdraws))
+        kept = [catalogue.record_from_program(program) for program in stored]
+        run = ScrapeRun(source_id="manual", status="held", complete=True, message="zur Prüfung angehalten: 1 von 3")
+        session.add(run)
+        session.flush()
+        review.hold(session, run, ["1 von 3 Programmen würden zurückgezogen"], kept, {r.source_id for r in kept})
+        return run.id
+
+
+def test_admins_confirm_or_reject_a_held_run_on_the_sources_page(app, admin, consultant, database):
+    run_id = held_run(database)
+    page = admin.get("/quellen/").get_data(as_text=True)
+    assert "zur Prüfung angehalten" in page and f"/quellen/laeufe/{run_id}/uebernehmen" in page
+    assert "/uebernehmen" not in consultant.get("/quellen/").get_data(as_text=True)
+    assert consultant.post(f"/quellen/laeufe/{run_id}/uebernehmen").status_code == 403
+    confirmed = admin.post(f"/quellen/laeufe/{run_id}/uebernehmen", follow_redirects=True).get_data(as_text=True)
+    assert f"Lauf #{run_id} übernommen: 0 neu, 0 geändert, 1 zurückgezogen." in confirmed
+    with database.session() as session:
+        assert catalogue.get_program(session, "manual", "led").status == "withdrawn"
+    again = admin.post(f"/quellen/laeufe/{run_id}/uebernehmen")
+    assert again.status_code == 409 and "nicht zur Prüfung angehalten" in again.get_data(as_text=True)
+
+    second = held_run(database, withdraws="sachsen")
+    rejected = admin.post(f"/quellen/laeufe/{second}/verwerfen", follow_redirects=True).get_data(as_text=True)
+    assert f"Lauf #{second} verworfen" in rejected and "verworfen von admin" in rejected
+    with database.session() as session:
+        assert catalogue.get_program(session, "manual", "sachsen").status != "withdrawn"
+
+
+def test_api_confirms_and_rejects_held_runs_for_admins_only(app, api, database):
+    run_id = held_run(database)
+    assert api("POST", f"/api/v1/sources/runs/{run_id}/confirm").status_code == 403  # a consultant's token
+    with database.session() as session:
+        from sqlalchemy import select
+
+        from fundmatch.models import User
+
+        token = users.issue_api_token(session, session.scalar(select(User).where(User.username == "admin")))
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = client.post(f"/api/v1/sources/runs/{run_id}/confirm", headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+    assert (answer.get_json()["status"], answer.get_json()["withdrawn"]) == ("ok", 1)
+    conflict = client.post(f"/api/v1/sources/runs/{run_id}/reject", headers=headers)
+    assert conflict.status_code == 409 and "nicht zur Prüfung angehalten" in conflict.get_json()["message"]
+    assert client.post("/api/v1/sources/runs/99999/confirm", headers=headers).status_code == 404
+
+
 # ---- API ---------------------------------------------------------------------------------------
 
 

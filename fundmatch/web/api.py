@@ -13,7 +13,7 @@ from fundmatch import __version__, catalogue, municipalities, shortlist
 from fundmatch.errors import InputError
 from fundmatch.interchange import MatchesDocument, MeasuresDocument, parse_measures
 from fundmatch.matching.service import match_measures
-from fundmatch.models import Measure, Municipality, Strategy
+from fundmatch.models import Measure, Municipality, ScrapeRun, Strategy
 from fundmatch.scrapers.records import parse_program_key, program_key
 from fundmatch.web import get_or_404, get_session
 from fundmatch.web.catalogue_views import program_by_key, search_page
@@ -37,12 +37,13 @@ from fundmatch.web.schemas import (
     ProgramOut,
     ProgramPage,
     Revision,
+    RunOut,
     SourceList,
     StrategyInput,
     StrategyOut,
     TopQuery,
 )
-from fundmatch.web.security import signed_in_user
+from fundmatch.web.security import role_required, signed_in_user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PREFIX = "/api/v1"
@@ -273,3 +274,43 @@ def list_sources():
     from fundmatch import sources
 
     return _answer(SourceList.model_validate({"sources": sources.overview(get_session(), runs=3)}))
+
+
+RUN_DECISION = {403: _error("nur für Administratorinnen und Administratoren"), 409: _error("Lauf nicht angehalten")}
+
+
+@api.route(
+    "/sources/runs/<int:run_id>/confirm",
+    "POST",
+    summary="Angehaltenen Lauf übernehmen",
+    answers={200: Answer("übernommen", RunOut), **RUN_DECISION},
+)
+@role_required("admin")
+def confirm_run(run_id: int):
+    from fundmatch import refresh
+
+    get_or_404(ScrapeRun, run_id, f"Lauf {run_id}")
+    database = current_app.extensions["fundmatch.database"]
+    refresh.confirm_run(database, _settings(), run_id, signed_in_user().username)
+    return _run_answer(run_id)
+
+
+@api.route(
+    "/sources/runs/<int:run_id>/reject",
+    "POST",
+    summary="Angehaltenen Lauf verwerfen",
+    answers={200: Answer("verworfen", RunOut), **RUN_DECISION},
+)
+@role_required("admin")
+def reject_run(run_id: int):
+    from fundmatch import refresh
+
+    get_or_404(ScrapeRun, run_id, f"Lauf {run_id}")
+    refresh.reject_run(current_app.extensions["fundmatch.database"], run_id, signed_in_user().username)
+    return _run_answer(run_id)
+
+
+def _run_answer(run_id: int):
+    from fundmatch import sources
+
+    return _answer(RunOut.model_validate(sources.run_summary(get_or_404(ScrapeRun, run_id, f"Lauf {run_id}"))))

@@ -1,4 +1,5 @@
-"""Quellen: sources with their runs and warnings; admins start a refresh that runs in the background."""
+"""Quellen: sources with their runs and warnings; admins start a refresh that runs in the background and
+decide on runs held for review."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
-from fundmatch import refresh, sources
+from fundmatch import refresh, review, sources
 from fundmatch.errors import FundmatchError
-from fundmatch.web import get_session
-from fundmatch.web.security import role_required
+from fundmatch.models import ScrapeRun
+from fundmatch.web import get_or_404, get_session
+from fundmatch.web.security import role_required, signed_in_user
 
 bp = Blueprint("sources", __name__, url_prefix="/quellen")
 log = logging.getLogger(__name__)
@@ -50,8 +52,14 @@ def start_refresh(app) -> RefreshJob:
             job.error = "Die Aktualisierung ist mit einem internen Fehler abgebrochen (Einzelheiten im Protokoll)."
         else:
             failed = [r.source for r in reports if r.status == "failed"]
+            held = [r.source for r in reports if r.status == review.HELD]
+            problems = []
             if failed:
-                job.error = f"Fehlgeschlagen: {', '.join(failed)} (Einzelheiten in der Liste der Läufe)."
+                problems.append(f"Fehlgeschlagen: {', '.join(failed)}")
+            if held:
+                problems.append(f"Zur Prüfung angehalten: {', '.join(held)}")
+            if problems:
+                job.error = "; ".join(problems) + " (Einzelheiten in der Liste der Läufe)."
         finally:
             job.done = True
 
@@ -81,3 +89,25 @@ def start():
 @bp.route("/status")
 def status():
     return render_template("_refresh_status.html", job=_job())
+
+
+@bp.route("/laeufe/<int:run_id>/uebernehmen", methods=["POST"])
+@role_required("admin")
+def confirm(run_id: int):
+    get_or_404(ScrapeRun, run_id, f"Lauf {run_id}")
+    database, settings = current_app.extensions["fundmatch.database"], current_app.extensions["fundmatch.settings"]
+    report = refresh.confirm_run(database, settings, run_id, signed_in_user().username)
+    flash(
+        f"Lauf #{run_id} übernommen: {report.new} neu, {report.changed} geändert, {report.withdrawn} zurückgezogen.",
+        "success",
+    )
+    return redirect(url_for("sources.index"))
+
+
+@bp.route("/laeufe/<int:run_id>/verwerfen", methods=["POST"])
+@role_required("admin")
+def reject(run_id: int):
+    get_or_404(ScrapeRun, run_id, f"Lauf {run_id}")
+    refresh.reject_run(current_app.extensions["fundmatch.database"], run_id, signed_in_user().username)
+    flash(f"Lauf #{run_id} verworfen; der Katalog bleibt, wie er ist.", "success")
+    return redirect(url_for("sources.index"))

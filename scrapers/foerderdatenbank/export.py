@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,24 @@ _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree
 MAX_MEMBERS = 60_000
 MAX_TOTAL_BYTES = 2_000_000_000
 MAX_MEMBER_BYTES = 20_000_000
+
+# The export's structural contract: the classifiers every program document declares (even when empty),
+# and the others it is known to carry. A core classifier missing from, or an unknown one present in,
+# more than CONTRACT_SHARE of the programs means the export's structure changed: the run is held.
+CORE_CLASSIFIERS = ("Foerderart", "Foerderbereich", "Foerdergebiet", "Foerderberechtigte")
+KNOWN_CLASSIFIERS = frozenset(
+    {
+        *CORE_CLASSIFIERS,
+        *("Foerdergeber", "Foerderorganisation", "Foerdertermin", "Kontakt", "ExternerLink", "Adresse", "Bild"),
+        *("GRW", "Unternehmensgroesse", "Unternehmensalter", "BranchenUnternehmen", "BranchenExistenzgruenderin"),
+        "UebergeordneteEinheit",
+    }
+)
+CONTRACT_SHARE = 0.1
+
+
+class CorruptArchive(ParseError):
+    """The archive itself is damaged: no member of it can be trusted, so the export is unusable."""
 
 
 @dataclass
@@ -98,6 +118,7 @@ class ExportSource:
         self._zip: zipfile.ZipFile | None = None
         self._members: dict[str, str] = {}
         self.warnings = Warnings()
+        self.classifiers: Counter[str] = Counter()  # programs declaring each classifier
         if path.is_dir():
             for file in sorted(path.rglob("*.xml")):
                 relative = file.relative_to(path).as_posix()
@@ -110,7 +131,7 @@ class ExportSource:
         try:
             self._zip = zipfile.ZipFile(path)
         except zipfile.BadZipFile as exc:
-            raise ParseError(SOURCE.id, str(path), f"not a readable ZIP archive ({exc})") from None
+            raise CorruptArchive(SOURCE.id, str(path), f"kein lesbares ZIP-Archiv ({exc})") from None
         infos = self._zip.infolist()
         if len(infos) > MAX_MEMBERS:
             raise ParseError(SOURCE.id, str(path), f"{len(infos):,} members, more than the cap of {MAX_MEMBERS:,}")
@@ -142,10 +163,14 @@ class ExportSource:
         self.close()
 
     def read(self, member: str) -> bytes:
+        """One member's bytes; a damaged archive (CRC, deflate data, cut short) fails the whole export."""
         if self._zip is None:
             return (self.path / member).read_bytes()
-        with self._zip.open(member) as handle:
-            data = handle.read(MAX_MEMBER_BYTES + 1)
+        try:
+            with self._zip.open(member) as handle:
+                data = handle.read(MAX_MEMBER_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise CorruptArchive(SOURCE.id, f"{self.path} ({member})", f"ZIP-Archiv beschädigt: {exc}") from None
         if len(data) > MAX_MEMBER_BYTES:
             raise ParseError(SOURCE.id, member, "member larger than declared; possible ZIP bomb")
         return data
@@ -165,7 +190,9 @@ class ExportSource:
             else:
                 try:
                     self._cache[key] = parse_document(self.read(member), member)
-                except (ParseError, zipfile.BadZipFile, OSError) as exc:
+                except CorruptArchive:
+                    raise
+                except (ParseError, OSError) as exc:
                     self.warnings.add(member, f"linked document unreadable: {exc}")
                     self._cache[key] = None
         return self._cache[key]
@@ -179,6 +206,20 @@ class ExportResult:
     listed_ids: set[str]
     warnings: Warnings
     errors: int
+    contract_problems: list[str] = field(default_factory=list)
+
+
+def contract_problems(classifiers: Counter[str], programs: int) -> list[str]:
+    """How the classifiers the programs declare break the export's known structure (empty: they don't)."""
+    problems = []
+    for name in CORE_CLASSIFIERS:
+        missing = programs - classifiers[name]
+        if missing > CONTRACT_SHARE * programs:
+            problems.append(f"Klassifikation {name!r} fehlt in {missing} von {programs} Programmen des Exports")
+    for name, count in sorted(classifiers.items()):
+        if name not in KNOWN_CLASSIFIERS and not name.startswith("UF") and count > CONTRACT_SHARE * programs:
+            problems.append(f"unbekannte Klassifikation {name!r} in {count} von {programs} Programmen des Exports")
+    return problems
 
 
 def _link_url(source: ExportSource, key: str, where: str) -> str | None:
@@ -243,6 +284,7 @@ def program_from_document(document: Document, source: ExportSource, member: str)
     program_id = member.removeprefix(PROGRAM_DIR.lstrip("/")).removesuffix(".xml")
     if document.key != "/" + member.removesuffix(".xml"):
         source.warnings.add(member, f"document declares path {document.key}, read as {program_id}")
+    source.classifiers.update(name for name in document.classified if name)
     title = clean_text(document.text("title"))
     if not title:
         raise ParseError(SOURCE.id, member, "program has no title")
@@ -329,6 +371,8 @@ def iter_programs(source: ExportSource) -> Iterator[tuple[str, ProgramRecord | P
         try:
             document = parse_document(source.read(member), member)
             yield key, program_from_document(document, source, member)
+        except CorruptArchive:
+            raise
         except ParseError as exc:
             yield key, exc
 
@@ -348,4 +392,13 @@ def parse_export(path: Path) -> ExportResult:
                 records.append(outcome)
         if not listed:
             raise ParseError(SOURCE.id, str(path), "no program documents below BMWI/FDB/Content/DE/Foerderprogramm/")
-        return ExportResult(records=records, listed_ids=listed, warnings=source.warnings, errors=errors)
+        for name, count in sorted(source.classifiers.items()):
+            if name not in KNOWN_CLASSIFIERS and not name.startswith("UF"):
+                source.warnings.add(str(path), f"unbekannte Klassifikation {name!r} in {count} Programmen")
+        return ExportResult(
+            records=records,
+            listed_ids=listed,
+            warnings=source.warnings,
+            errors=errors,
+            contract_problems=contract_problems(source.classifiers, len(listed)),
+        )

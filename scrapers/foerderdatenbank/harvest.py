@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fundmatch.german import format_number
 from fundmatch.scrapers.base import Harvest, ParseError, SourceConfig, Warnings, build_record
 from fundmatch.scrapers.foerderdatenbank.export import parse_export
 from fundmatch.scrapers.foerderdatenbank.html import parse_detail, parse_list
@@ -30,20 +31,33 @@ def harvest(fetcher: Fetcher, config: SourceConfig) -> Harvest:
     target = config.workdir / "foerderdatenbank-export.zip"
     try:
         download = fetcher.download(url, target, max_bytes=MAX_EXPORT_BYTES)
+    except FetchError as exc:
+        return _fallback(fetcher, config, url, exc)
+    try:
         result = parse_export(download.path)
-    except (FetchError, ParseError) as exc:
-        crawl = harvest_html(fetcher, config)
-        crawl.warnings.add(url, f"export unusable ({exc}); fell back to the HTML pages")
-        crawl.notes.append("HTML fallback")
-        return crawl
+    except ParseError as exc:
+        download.discard()
+        return _fallback(fetcher, config, url, exc)
     return Harvest(
         records=result.records,
         listed_ids=result.listed_ids,
         warnings=result.warnings,
         errors=result.errors,
         fetched=len(result.listed_ids),
-        notes=["export unchanged (HTTP 304)" if download.not_modified else f"export {download.size:,} bytes"],
+        contract_problems=result.contract_problems,
+        notes=[
+            "Export unverändert (HTTP 304)"
+            if download.not_modified
+            else f"Export {format_number(download.size, grouping=True)} Bytes"
+        ],
     )
+
+
+def _fallback(fetcher: Fetcher, config: SourceConfig, url: str, problem: Exception) -> Harvest:
+    crawl = harvest_html(fetcher, config)
+    crawl.warnings.add(url, f"Export unbrauchbar ({problem}); ersatzweise die HTML-Seiten gelesen")
+    crawl.notes.append(f"Export unbrauchbar ({problem}); HTML-Seiten gelesen")
+    return crawl
 
 
 def harvest_html(fetcher: Fetcher, config: SourceConfig) -> Harvest:
@@ -111,6 +125,8 @@ def parse_file(path: Path, warnings: Warnings) -> list[ProgramRecord]:
         result = parse_export(path)
         for where, message in result.warnings:
             warnings.add(where, message)
+        for problem in result.contract_problems:
+            warnings.add(str(path), f"Strukturprüfung: {problem}")
         return result.records
     data = path.read_bytes()
     if b'id="hits--count"' in data:
