@@ -31,12 +31,15 @@ from fundmatch.models import (
     utcnow,
 )
 from fundmatch.scrapers import source_modules
+from fundmatch.scrapers.deadlines import next_occurrence
 from fundmatch.scrapers.records import (
     MANUAL_SOURCE,
     NON_CONTENT_FIELDS,
     Contact,
     Deadline,
+    ProgramDocument,
     ProgramRecord,
+    RateCondition,
     program_key,
 )
 
@@ -56,16 +59,21 @@ _RECORD_COLUMNS = (
     "funder",
     "funding_rate_min",
     "funding_rate_max",
-    "funding_rate_financially_weak",
     "amount_min_eur",
     "amount_max_eur",
     "rolling",
     "status",
+    "status_note",
     "legal_basis",
     "links",
     "keywords",
     "source_updated",
+    "facts_as_of",
+    "review_due",
+    "same_as",
+    "parent",
 )
+_RECORD_LISTS = ("contacts", "documents", "rate_conditions")  # lists of small shapes, stored as JSON
 
 
 @dataclass
@@ -86,22 +94,21 @@ class ApplyResult:
 
 
 def next_deadline(deadlines: Iterable[Deadline], today: date | None = None) -> date | None:
-    """The first deadline on or after today (kind ``end`` counts too)."""
+    """The first deadline on or after today (kind ``end`` counts too; a yearly one in its next year)."""
     today = today or date.today()
-    upcoming = [d.date for d in deadlines if d.date >= today]
+    upcoming = [day for d in deadlines if (day := next_occurrence(d, today)) is not None]
     return min(upcoming) if upcoming else None
 
 
 def record_from_program(program: Program) -> ProgramRecord:
     """The stored program as an interchange record."""
-    contact = Contact(**program.contact) if program.contact else None
     return ProgramRecord(
         source=program.source,
         source_id=program.source_id,
-        deadlines=[
-            Deadline(date=date.fromisoformat(d["date"]), kind=d["kind"], note=d.get("note")) for d in program.deadlines
-        ],
-        contact=contact,
+        deadlines=[Deadline(**d) for d in program.deadlines],
+        contacts=[Contact(**c) for c in program.contacts],
+        documents=[ProgramDocument(**d) for d in program.documents],
+        rate_conditions=[RateCondition(**c) for c in program.rate_conditions],
         last_seen=program.last_seen,
         **{name: getattr(program, name) for name in _RECORD_COLUMNS},
     )
@@ -113,7 +120,8 @@ def _write_record(program: Program, record: ProgramRecord) -> None:
         value = getattr(record, name)
         setattr(program, name, list(value) if isinstance(value, list) else value)
     program.deadlines = data["deadlines"]
-    program.contact = data["contact"]
+    for name in _RECORD_LISTS:
+        setattr(program, name, data.get(name, []))
     program.next_deadline = next_deadline(record.deadlines)
     program.content_hash = record.content_hash()
     program.facets = [ProgramFacet(facet=name, code=code) for name in FACET_FIELDS for code in getattr(record, name)]
@@ -244,8 +252,12 @@ def apply_records(
                 program.last_seen = last_seen
             result.unchanged += 1
             continue
-        result.field_changes.update(_record_change(session, program, raw.normalised(), run, seen_at))
+        changed_fields = _record_change(session, program, raw.normalised(), run, seen_at)
         program.last_seen = max(last_seen, program.last_seen)
+        if not changed_fields:
+            result.unchanged += 1
+            continue
+        result.field_changes.update(changed_fields)
         result.changed += 1
         result.changed_keys.append(program_key(*key))
     if moved:
@@ -271,6 +283,9 @@ def _record_change(
     """Write the record over the program, keeping its previous state; the names of the changed fields."""
     previous = record_from_program(program)
     diff = _diff(previous, record)
+    if not diff:  # the same content under a new hash spelling (an upgrade): nothing to record
+        program.content_hash = record.content_hash()
+        return []
     session.add(
         ProgramRevision(
             program=program,

@@ -147,18 +147,28 @@ class Program(Base):
     funder: Mapped[str | None] = mapped_column(Text)
     funding_rate_min: Mapped[float | None] = mapped_column(Float)
     funding_rate_max: Mapped[float | None] = mapped_column(Float)
-    funding_rate_financially_weak: Mapped[float | None] = mapped_column(Float)
+    rate_conditions: Mapped[list] = mapped_column(default=list)
     amount_min_eur: Mapped[float | None] = mapped_column(Float)
     amount_max_eur: Mapped[float | None] = mapped_column(Float)
     deadlines: Mapped[list] = mapped_column(default=list)
     rolling: Mapped[bool | None] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(16), default="unknown")
+    status_note: Mapped[str | None] = mapped_column(Text)
     legal_basis: Mapped[str | None] = mapped_column(Text)
-    contact: Mapped[dict | None]
+    contacts: Mapped[list] = mapped_column(default=list)
+    documents: Mapped[list] = mapped_column(default=list)
     links: Mapped[list] = mapped_column(default=list)
     keywords: Mapped[list] = mapped_column(default=list)
     source_updated: Mapped[date | None] = mapped_column(Date)
+    facts_as_of: Mapped[date | None] = mapped_column(Date)
+    review_due: Mapped[date | None] = mapped_column(Date)
+    same_as: Mapped[list] = mapped_column(default=list)
+    parent: Mapped[str | None] = mapped_column(String(600))
     next_deadline: Mapped[date | None] = mapped_column(Date)
+    # Complete listings of its source in a row that lacked the program; withdrawn at two.
+    missed_runs: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The program of the same identity this record is shown as (None: it stands for itself).
+    canonical_id: Mapped[int | None] = mapped_column(ForeignKey("program.id", ondelete="SET NULL"))
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
@@ -172,6 +182,20 @@ class Program(Base):
     @property
     def key(self) -> str:
         return program_key(self.source, self.source_id)
+
+
+class ProgramLink(Base):
+    """An admin's decision that two program records are (or are not) the same program.
+
+    Kept by program key, so it survives refreshes and re-imports; it overrides the automatic rules."""
+
+    __tablename__ = "program_link"
+
+    key_a: Mapped[str] = mapped_column(String(600), primary_key=True)
+    key_b: Mapped[str] = mapped_column(String(600), primary_key=True)
+    linked: Mapped[bool] = mapped_column(Boolean)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ProgramFacet(Base):

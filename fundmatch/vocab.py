@@ -157,9 +157,17 @@ FUNDING_TYPE = Vocabulary(
         "buergschaft": "Bürgschaft",
         "beteiligung": "Beteiligung",
         "garantie": "Garantie",
+        "preis": "Preis / Wettbewerb",
         "sonstige": "Sonstige",
     },
-    aliases={"Kredit": "darlehen", "Förderkredit": "darlehen", "Zuwendung": "zuschuss", "Grant": "zuschuss"},
+    aliases={
+        "Kredit": "darlehen",
+        "Förderkredit": "darlehen",
+        "Zuwendung": "zuschuss",
+        "Grant": "zuschuss",
+        "Preis": "preis",
+        "Wettbewerb": "preis",
+    },
 )
 
 APPLICANT_TYPE = Vocabulary(
@@ -457,6 +465,32 @@ STATUS = Vocabulary(
         "unknown": "unbekannt",
     },
 )
+
+DOCUMENT_KIND = Vocabulary(
+    "Dokumentart",
+    {
+        "richtlinie": "Förderrichtlinie",
+        "aufruf": "Förderaufruf",
+        "formular": "Antragsformular",
+        "merkblatt": "Merkblatt",
+        "sonstiges": "Dokument",
+    },
+    aliases={"Richtlinie": "richtlinie", "Förderaufruf": "aufruf", "Formular": "formular", "Antrag": "formular"},
+)
+
+RATE_CONDITION = Vocabulary(
+    "Bedingung des Fördersatzes",
+    {
+        "finanzschwache_kommune": "finanzschwache Kommune",
+        "interkommunal": "interkommunales Vorhaben / Verbund",
+        "ortsgroesse": "Ortsgröße",
+        "strukturschwache_region": "strukturschwache Region",
+        "sonstige": "sonstige Bedingung",
+    },
+    aliases={"finanzschwach": "finanzschwache_kommune", "Verbund": "interkommunal"},
+)
+
+RECURRENCE = Vocabulary("Wiederkehr", {"yearly": "jährlich"}, aliases={"jährlich": "yearly", "jedes Jahr": "yearly"})
 
 RUN_STATUS = Vocabulary(
     "Laufstatus",

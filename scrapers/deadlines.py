@@ -6,6 +6,7 @@ text for the consultant to read.
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
 
@@ -44,6 +45,22 @@ def iso_day(value: str | None) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def next_occurrence(deadline: Deadline, today: date) -> date | None:
+    """The deadline's next day on or after ``today``; for a yearly one the same day of a coming year
+    (29 February falls on the 28th in other years). None when it has passed for good."""
+    if deadline.date >= today:
+        return deadline.date
+    if deadline.recurrence != "yearly":
+        return None
+    for year in (today.year, today.year + 1):
+        day = deadline.date.replace(year=year, day=min(deadline.date.day, 28 if deadline.date.month == 2 else 31))
+        if deadline.date.month == 2 and deadline.date.day == 29 and calendar.isleap(year):
+            day = day.replace(day=29)
+        if day >= today:
+            return day
+    raise AssertionError("a yearly day recurs within two years")
 
 
 def find_deadlines(text: str | None) -> list[Deadline]:

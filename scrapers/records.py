@@ -36,6 +36,18 @@ from fundmatch.shapes import (
 CODE_LIST_FIELDS = ("regions", "funding_types", "applicant_types", "topics", "subtopics")
 # Fields that are bookkeeping of the catalogue, not content of the program.
 NON_CONTENT_FIELDS = ("last_seen",)
+# Fields added in fundmatch 0.3: written only when they hold something, so a record that does not use
+# them has the content hash (and the file) it had before.
+OPTIONAL_SINCE_0_3 = (
+    "status_note",
+    "contacts",
+    "documents",
+    "rate_conditions",
+    "facts_as_of",
+    "review_due",
+    "same_as",
+    "parent",
+)
 KEY_SEPARATOR = ":"
 MANUAL_SOURCE = "manual"
 """The source of curated and imported programs, which no scraper refreshes."""
@@ -59,28 +71,54 @@ def parse_program_key(key: str) -> tuple[str, str]:
 
 
 class Deadline(BaseModel):
-    """A dated step: a submission deadline, the sketch stage of a two-stage call, a cut-off, the end."""
+    """A dated step: a submission deadline, the sketch stage of a two-stage call, a cut-off, the end.
+
+    A ``yearly`` deadline recurs on the same day every year ("30.09. jeden Jahres"); ``date`` is one
+    known occurrence and :func:`fundmatch.scrapers.deadlines.next_occurrence` the next one."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     date: Annotated[date, IsoDate(required=True)]
     kind: Annotated[str, Code(vocab.DEADLINE_KIND, default="submission")] = "submission"
     note: Annotated[str | None, Text(500, nullable=True)] = None
+    recurrence: Annotated[str | None, Code(vocab.RECURRENCE, nullable=True)] = None
 
 
 class Contact(BaseModel):
-    """Ansprechpunkt: who to call about the program."""
+    """Ansprechpunkt: who to call about the program; ``role`` is what for ("Antragstellung", "Technik")."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: OptionalText = None
+    role: OptionalText = None
     email: OptionalText = None
     phone: OptionalText = None
     url: OptionalText = None
     address: OptionalText = None
 
     def is_empty(self) -> bool:
-        return not any(self.model_dump().values())
+        return not any(value for name, value in self.model_dump().items() if name != "role")
+
+
+class ProgramDocument(BaseModel):
+    """A document of the program (the Förderrichtlinie, a call, a form): what a consultant opens first."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: Annotated[str, Url()]
+    title: Annotated[str, Text(500, required=True, single_line=True)]
+    kind: Annotated[str, Code(vocab.DOCUMENT_KIND, default="sonstiges")] = "sonstiges"
+
+
+class RateCondition(BaseModel):
+    """A funding rate that applies only under a condition (finanzschwache Kommune, Verbund, Ortsgröße);
+    the program's own rate is the standard that applies otherwise."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    condition: Annotated[str, Code(vocab.RATE_CONDITION)]
+    rate: Rate = None
+    note: Annotated[str | None, Text(500, nullable=True)] = None
 
 
 class ProgramRecord(BaseModel):
@@ -103,25 +141,49 @@ class ProgramRecord(BaseModel):
     funder: OptionalText = None
     funding_rate_min: Rate = None
     funding_rate_max: Rate = None
-    funding_rate_financially_weak: Rate = None
+    rate_conditions: list[RateCondition] = Field(default_factory=list)
     amount_min_eur: Amount = None
     amount_max_eur: Amount = None
     deadlines: list[Deadline] = Field(default_factory=list)
     rolling: Annotated[bool | None, Flag()] = None
     status: Annotated[str, Code(vocab.STATUS, default="unknown")] = "unknown"
+    status_note: Annotated[str | None, Text(1_000, nullable=True)] = None
     legal_basis: Annotated[str | None, Text(50_000, nullable=True)] = None
-    contact: Contact | None = None
+    contacts: list[Contact] = Field(default_factory=list)
+    documents: list[ProgramDocument] = Field(default_factory=list)
     links: Annotated[list[str], TextList(1_000, urls=True)] = Field(default_factory=list)
     keywords: Annotated[list[str], TextList()] = Field(default_factory=list)
     source_updated: Annotated[date | None, IsoDate()] = None
+    facts_as_of: Annotated[date | None, IsoDate()] = None
+    review_due: Annotated[date | None, IsoDate()] = None
+    same_as: Annotated[list[str], TextList(600)] = Field(default_factory=list)
+    parent: Annotated[str | None, Text(600, nullable=True, strip=True)] = None
     last_seen: Annotated[datetime | None, Timestamp()] = None
 
     @model_validator(mode="before")
     @classmethod
-    def _null_lists(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("deadlines", []) is None:
-            return {**data, "deadlines": []}
+    def _earlier_spellings(cls, data: Any) -> Any:
+        """Null lists, and the fields of fundmatch 0.2 files (one ``contact``, a financially weak rate)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name in ("deadlines", "contacts", "documents", "rate_conditions", "same_as"):
+            if name in data and data[name] is None:
+                data[name] = []
+        if "contact" in data:
+            contact = data.pop("contact")
+            if contact and "contacts" not in data:
+                data["contacts"] = [contact]
+        if "funding_rate_financially_weak" in data:
+            rate = data.pop("funding_rate_financially_weak")
+            if rate is not None and "rate_conditions" not in data:
+                data["rate_conditions"] = [{"condition": "finanzschwache_kommune", "rate": rate}]
         return data
+
+    @property
+    def financially_weak_rate(self) -> float | None:
+        """The rate for a finanzschwache Kommune, where the program names one."""
+        return next((c.rate for c in self.rate_conditions if c.condition == "finanzschwache_kommune"), None)
 
     @model_validator(mode="after")
     def _ranges(self) -> ProgramRecord:
@@ -143,8 +205,9 @@ class ProgramRecord(BaseModel):
         update["keywords"] = list(dict.fromkeys(k for k in self.keywords if k))
         update["links"] = list(dict.fromkeys(u for u in self.links if u))
         update["deadlines"] = sorted(set(self.deadlines), key=lambda d: (d.date, d.kind, d.note or ""))
-        if self.contact is not None and self.contact.is_empty():
-            update["contact"] = None
+        update["contacts"] = list(dict.fromkeys(c for c in self.contacts if not c.is_empty()))
+        update["documents"] = list({d.url: d for d in self.documents}.values())
+        update["same_as"] = sorted(set(self.same_as))
         return self.model_copy(update=update)
 
     def to_dict(self) -> dict:
@@ -155,14 +218,12 @@ class ProgramRecord(BaseModel):
         data: dict = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
+            if name in OPTIONAL_SINCE_0_3 and value in (None, []):
+                continue  # absent rather than empty, so that records which do not use them keep their hash
             if name == "deadlines":
-                value = [{"date": d.date.isoformat(), "kind": d.kind, "note": d.note} for d in value]
-            elif name == "contact":
-                value = (
-                    None
-                    if value is None or value.is_empty()
-                    else {k: v for k, v in value.model_dump().items() if v is not None}
-                )
+                value = [_deadline_dict(d) for d in value]
+            elif name in ("contacts", "documents", "rate_conditions"):
+                value = [{k: v for k, v in item.model_dump().items() if v is not None} for item in value]
             elif isinstance(value, datetime):
                 value = value.isoformat().replace("+00:00", "Z")
             elif isinstance(value, date):
@@ -181,6 +242,13 @@ class ProgramRecord(BaseModel):
             data.pop(name, None)
         payload = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _deadline_dict(deadline: Deadline) -> dict:
+    data = {"date": deadline.date.isoformat(), "kind": deadline.kind, "note": deadline.note}
+    if deadline.recurrence:
+        data["recurrence"] = deadline.recurrence
+    return data
 
 
 RECORD_FIELDS: tuple[str, ...] = tuple(ProgramRecord.model_fields)

@@ -27,7 +27,7 @@ def test_valid_record_is_read_with_types():
     assert record.topics == ["digitalisierung", "infrastruktur"]
     assert record.deadlines[0].date == date(2027, 3, 31)
     assert record.funding_rate_max == 90.0
-    assert record.contact.name == "Breitbandzentrum"
+    assert record.contacts[0].name == "Breitbandzentrum"  # the 0.2 spelling "contact" is still read
     assert record.last_seen.isoformat() == "2026-11-20T04:00:00+00:00"
 
 
@@ -65,7 +65,7 @@ def test_minimal_record_needs_only_required_fields():
         ({"title": "   "}, "Feld 'title': darf nicht leer sein"),
         ({"title": "x" * 1001}, "Feld 'title': ist 1.001 Zeichen lang, erlaubt sind höchstens 1.000"),
         ({"colour": "blue"}, "unbekannte Felder ['colour']"),
-        ({"contact": {"fax": "1"}}, "Feld 'contact': unbekannte Felder ['fax']"),
+        ({"contacts": [{"fax": "1"}]}, "Feld 'contacts[0]': unbekannte Felder ['fax']"),
         ({"last_seen": "yesterday"}, "Feld 'last_seen': muss ein ISO-Zeitstempel sein, nicht 'yesterday'"),
         ({"rolling": "yes"}, "Feld 'rolling': muss true oder false sein, nicht 'yes'"),
     ],

@@ -147,7 +147,7 @@ def build_context(draft: DraftInput, today: date) -> dict:
         cost_eur=measure.cost_eur,
         rate_min=program.funding_rate_min,
         rate_max=program.funding_rate_max,
-        rate_financially_weak=program.funding_rate_financially_weak,
+        rate_financially_weak=program.financially_weak_rate,
         amount_max_eur=program.amount_max_eur,
         financially_weak=bool(municipality and municipality.financially_weak),
         start=measure.start,
@@ -155,7 +155,7 @@ def build_context(draft: DraftInput, today: date) -> dict:
     )
     m = municipality or MunicipalityInfo(name="", land=measure.land)
     upcoming = next_deadline(program.deadlines, today)
-    contact = program.contact
+    contact = program.contacts[0] if program.contacts else None
     years = {"kurz": "bis 1 Jahr", "mittel": "1–3 Jahre", "lang": "über 3 Jahre"}
     return {
         "today": literal(format_date(today)),

@@ -19,7 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from fundmatch import db, logs, vocab
 from fundmatch.config import Settings, load_settings
 from fundmatch.errors import ConfigurationError, FundmatchError
-from fundmatch.german import format_amount, format_date
+from fundmatch.german import format_amount, format_date, format_percent
 from fundmatch.matching.ranker import EmptyCatalogueError
 from fundmatch.web import security
 
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
     app.jinja_env.filters.update(
         de_date=lambda d: format_date(d) if isinstance(d, date) else "–",
         euro=lambda v: format_amount(v) if v is not None else "–",
+        percent=lambda v: format_percent(v) if v is not None else "–",
         amount_input=lambda v: format_amount(v, unit=False),
         age=_age,
         region=lambda c: vocab.REGION.labels.get(c, c),

@@ -358,7 +358,7 @@ def program_from_document(document: Document, source: ExportSource, member: str)
         funder=funder,
         status=status_from_note(document.text("header")),
         legal_basis=legal_basis,
-        contact=contact,
+        contacts=[contact] if contact else [],
         links=list(dict.fromkeys(links)),
         keywords=document.values.get("keywords", "").split(),
         source_updated=iso_day(document.values.get("dateOfIssue")),

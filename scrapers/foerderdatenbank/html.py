@@ -221,7 +221,7 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
         deadlines=find_deadlines("\n".join(filter(None, [description, texts.legal_basis]))),
         status=status_from_note(clean_text(status_note.get_text(" ")) if status_note else None),
         legal_basis=legal_text,
-        contact=contact,
+        contacts=[contact] if contact else [],
         links=list(dict.fromkeys(links)),
         keywords=(keywords or "").split(),
     )

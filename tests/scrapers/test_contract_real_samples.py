@@ -129,7 +129,7 @@ def test_real_export_programs():
     assert einstieg.applicant_types == ["existenzgruenderin"] and einstieg.topics == ["existenzgruendung_festigung"]
     zuschuss = records["Bund/BA/eingliederungszuschuss-bund"]
     assert zuschuss.topics == ["arbeit"] and zuschuss.funder == "Bundesagentur für Arbeit (BA)"
-    assert zuschuss.contact is not None and zuschuss.contact.phone
+    assert zuschuss.contacts and zuschuss.contacts[0].phone
 
 
 def test_real_html_and_export_of_the_same_program_agree_on_categories():

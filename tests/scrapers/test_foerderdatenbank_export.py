@@ -71,11 +71,11 @@ def test_funder_from_the_foerdergeber_document():
 
 
 def test_contact_resolves_kontakt_adresse_and_website():
-    assert BAYERN.contact.name == "LfA Förderbank Bayern"
-    assert BAYERN.contact.email == "kommunal@lfa.de"
-    assert BAYERN.contact.phone == "+49 89 2124-1000"
-    assert BAYERN.contact.url == "https://lfa.de/"
-    assert BAYERN.contact.address == "Königinstraße 17, 80539 München"
+    assert BAYERN.contacts[0].name == "LfA Förderbank Bayern"
+    assert BAYERN.contacts[0].email == "kommunal@lfa.de"
+    assert BAYERN.contacts[0].phone == "+49 89 2124-1000"
+    assert BAYERN.contacts[0].url == "https://lfa.de/"
+    assert BAYERN.contacts[0].address == "Königinstraße 17, 80539 München"
 
 
 def test_links_resolve_externer_link_documents_and_misplaced_kontakt_links():

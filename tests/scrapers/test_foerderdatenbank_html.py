@@ -85,7 +85,7 @@ def test_funder_name_with_whitespace_runs():
 
 
 def test_contact_card():
-    contact = TABBED.contact
+    (contact,) = TABBED.contacts
     assert contact.name == "Regierung von Niederbayern"
     assert contact.phone == "0871 808-1240"
     assert contact.email == "digitale-kommune@reg-nb.bayern.de"
@@ -94,9 +94,9 @@ def test_contact_card():
 
 
 def test_contact_with_nested_label_and_no_phone():
-    assert LEGAL.contact.name == "Projektträger Gigabit (PT Gigabit)"
-    assert LEGAL.contact.phone is None
-    assert MISSING.contact.name == "Sächsische Aufbaubank – Förderbank – (SAB)"
+    assert LEGAL.contacts[0].name == "Projektträger Gigabit (PT Gigabit)"
+    assert LEGAL.contacts[0].phone is None
+    assert MISSING.contacts[0].name == "Sächsische Aufbaubank – Förderbank – (SAB)"
 
 
 def test_further_links_resolve_against_base_href():
