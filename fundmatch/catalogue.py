@@ -10,16 +10,17 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from importlib import resources
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from fundmatch import vocab
+from fundmatch import identity, vocab
 from fundmatch.errors import ConflictError, InputError
+from fundmatch.german import format_date
 from fundmatch.interchange import load_json, parse_catalogue
 from fundmatch.models import (
     CatalogueState,
@@ -44,6 +45,7 @@ from fundmatch.scrapers.records import (
 )
 
 logger = logging.getLogger(__name__)
+WITHDRAW_AFTER_MISSES = 2
 FACET_FIELDS = ("regions", "funding_types", "applicant_types", "topics")
 _RECORD_COLUMNS = (
     "title",
@@ -84,13 +86,17 @@ class ApplyResult:
     changed: int = 0
     unchanged: int = 0
     withdrawn: int = 0
+    closed: int = 0
+    """Programs a listing lacked after their last deadline: their call is over."""
+    missed: int = 0
+    """Programs a listing lacked for the first time: withdrawn if the next complete listing lacks them too."""
     changed_keys: list[str] = field(default_factory=list)
     field_changes: Counter[str] = field(default_factory=Counter)
     """How many changed programs changed each field (withdrawals not counted): the change guard's measure."""
 
     @property
     def touched(self) -> bool:
-        return bool(self.new or self.changed or self.withdrawn)
+        return bool(self.new or self.changed or self.withdrawn or self.closed)
 
 
 def next_deadline(deadlines: Iterable[Deadline], today: date | None = None) -> date | None:
@@ -185,19 +191,24 @@ def apply_records(
     seen_at: datetime | None = None,
     listings: Mapping[str, Collection[str]] | None = None,
 ) -> ApplyResult:
-    """Upsert records by (source, source_id); record history; withdraw what a complete listing lacks.
+    """Upsert records by (source, source_id); record history; withdraw what complete listings lack.
 
-    An unchanged record only moves ``last_seen``. A changed one keeps its previous state in a
-    ProgramRevision with the field-level diff. ``listings`` maps a source to the ids of its complete,
-    successful listing: a stored program of that source whose id is not listed becomes
-    ``withdrawn``. Nothing is ever deleted.
+    ``seen_at`` is when a source run saw the records at their source; it becomes their ``last_seen``.
+    An import or the seed passes none, so a record keeps the ``last_seen`` it carries (a curated one
+    has none: its facts are dated by ``facts_as_of``). An unchanged record only moves ``last_seen``.
+    A changed one keeps its previous state in a ProgramRevision with the field-level diff.
 
-    Most records of a refresh are unchanged, so the stored programs are first read light (key, id,
-    content hash, last seen, status); whole programs are loaded, in one query, only where a record
-    changed one or a listing withdraws one, and the unchanged ones move ``last_seen`` in one bulk UPDATE.
+    ``listings`` maps a source to the ids of its complete, successful listing. A stored program of
+    that source that the listing lacks is withdrawn only at the second such listing in a row
+    (downloads and crawls are flaky); one whose deadlines have all passed becomes ``closed`` at once
+    instead (its call ended: an EU topic leaves the search when it closes). Nothing is deleted.
+
+    Most records of a refresh are unchanged, so the stored programs are first read light; whole
+    programs are loaded, in one query, only where a record changed one or a listing withdraws one,
+    and the unchanged ones move ``last_seen`` in one bulk UPDATE.
     """
     listed = {source_id: set(ids) for source_id, ids in (listings or {}).items()}
-    seen_at = seen_at or utcnow()
+    stamp = seen_at or utcnow()
     result = ApplyResult()
     sources = {r.source for r in records} | set(listed)
     for source_id in sources:
@@ -206,7 +217,13 @@ def apply_records(
         (row.source, row.source_id): row
         for row in session.execute(
             select(
-                Program.id, Program.source, Program.source_id, Program.content_hash, Program.last_seen, Program.status
+                Program.id,
+                Program.source,
+                Program.source_id,
+                Program.content_hash,
+                Program.last_seen,
+                Program.status,
+                Program.missed_runs,
             ).where(Program.source.in_(sources))
         )
     }
@@ -225,56 +242,84 @@ def apply_records(
     existing: dict[tuple[str, str], Program] = (
         {(p.source, p.source_id): p for p in session.scalars(loaded)} if to_load else {}
     )
-    moved: dict[int, datetime] = {}
+    light: dict[int, dict] = {}  # bulk updates of programs that are not loaded: last_seen, missed_runs
+    for (source_id, program_id), row in stored.items():
+        if row.missed_runs and source_id in listed and program_id in listed[source_id]:
+            light.setdefault(row.id, {"id": row.id})["missed_runs"] = 0
     for raw, content_hash in zip(records, hashes, strict=True):
         key = (raw.source, raw.source_id)
         last_seen = raw.last_seen or seen_at
         program = existing.get(key)
         if program is None and key in stored:
             row = stored[key]
-            latest = moved.get(row.id, row.last_seen)
-            if latest is None or last_seen > latest:
-                moved[row.id] = last_seen
+            latest = light.get(row.id, {}).get("last_seen", row.last_seen)
+            if last_seen is not None and (latest is None or last_seen > latest):
+                light.setdefault(row.id, {"id": row.id})["last_seen"] = last_seen
             result.unchanged += 1
             continue
         if program is None:
             record = raw.normalised()
-            program = Program(source=record.source, source_id=record.source_id, first_seen=last_seen)
+            program = Program(source=record.source, source_id=record.source_id, first_seen=last_seen or stamp)
             _write_record(program, record)
             program.last_seen = last_seen
-            program.updated_at = seen_at
+            program.updated_at = stamp
             session.add(program)
             existing[key] = program
             result.new += 1
             continue
-        if program.content_hash == content_hash:
-            if program.last_seen is None or last_seen > program.last_seen:
-                program.last_seen = last_seen
-            result.unchanged += 1
-            continue
-        changed_fields = _record_change(session, program, raw.normalised(), run, seen_at)
-        program.last_seen = max(last_seen, program.last_seen)
+        program.missed_runs = 0
+        if last_seen is not None and (program.last_seen is None or last_seen > program.last_seen):
+            program.last_seen = last_seen
+        changed_fields = (
+            []
+            if program.content_hash == content_hash
+            else _record_change(session, program, raw.normalised(), run, stamp)
+        )
         if not changed_fields:
             result.unchanged += 1
             continue
         result.field_changes.update(changed_fields)
         result.changed += 1
         result.changed_keys.append(program_key(*key))
-    if moved:
-        session.execute(update(Program), [{"id": program_id, "last_seen": when} for program_id, when in moved.items()])
+    if light:
+        session.execute(update(Program), list(light.values()))
+    today = stamp.date()
     for source_id, ids in listed.items():
         for key in [*stored, *(k for k in existing if k not in stored)]:
             program = existing.get(key)
-            if program is not None and key[0] == source_id and key[1] not in ids and program.status != "withdrawn":
-                record = record_from_program(program)
-                record.status = "withdrawn"
-                _record_change(session, program, record, run, seen_at)
-                result.withdrawn += 1
-                result.changed_keys.append(program_key(*key))
+            if program is None or key[0] != source_id or key[1] in ids or program.status == "withdrawn":
+                continue
+            _leave_listing(session, program, run, stamp, today, result)
     if result.touched:
+        session.flush()
+        identity.relink(session)
         bump_version(session)
     session.flush()
     return result
+
+
+def _leave_listing(
+    session: Session, program: Program, run: ScrapeRun | None, when: datetime, today: date, result: ApplyResult
+) -> None:
+    """A program its source's complete listing lacks: closed if its call is over, else withdrawn at the second miss."""
+    record = record_from_program(program)
+    if record.deadlines and next_deadline(record.deadlines, today) is None:
+        if program.status != "closed":
+            last = max(d.date for d in record.deadlines)
+            record.status = "closed"
+            record.status_note = f"nicht mehr ausgeschrieben; letzte Frist {format_date(last)}"
+            _record_change(session, program, record, run, when)
+            result.closed += 1
+            result.changed_keys.append(program.key)
+        return
+    program.missed_runs += 1
+    if program.missed_runs < WITHDRAW_AFTER_MISSES:
+        result.missed += 1
+        return
+    record.status = "withdrawn"
+    _record_change(session, program, record, run, when)
+    result.withdrawn += 1
+    result.changed_keys.append(program.key)
 
 
 def _record_change(
@@ -317,6 +362,8 @@ class ProgramFilter:
     order: str = "title"
     limit: int | None = 50
     offset: int = 0
+    every_record: bool = False
+    """Also the records shown as part of another program (an export wants every source's record)."""
 
     def validate(self) -> None:
         checks = (
@@ -346,7 +393,7 @@ def _has_facet(facet: str, codes: Sequence[str]):
 
 def filter_conditions(query: ProgramFilter) -> list:
     query.validate()
-    conditions = []
+    conditions: list[ColumnElement[bool]] = [] if query.every_record else [Program.canonical_id.is_(None)]
     if query.level:
         conditions.append(Program.level == query.level)
     if query.status:
@@ -412,10 +459,35 @@ def programs_by_ids(session: Session, ids: Sequence[int]) -> list[Program]:
 
 
 def all_records(session: Session, query: ProgramFilter | None = None) -> list[ProgramRecord]:
-    """Every program (optionally filtered) as records, in a stable order."""
-    conditions = filter_conditions(query) if query else []
+    """Every source record (optionally filtered), in a stable order: what an export holds."""
+    conditions = filter_conditions(replace(query, every_record=True)) if query else []
     statement = select(Program).where(*conditions).order_by(Program.source, Program.source_id)
     return [record_from_program(p) for p in session.scalars(statement)]
+
+
+def shown_records(session: Session) -> list[ProgramRecord]:
+    """Every program once, as consultants see it: each group's facts merged under its canonical key
+    (see :mod:`fundmatch.identity`); what the matcher ranks."""
+    programs = list(session.scalars(select(Program).order_by(Program.source, Program.source_id)))
+    return list(shown_by_id(programs).values())
+
+
+def shown_by_id(programs: Sequence[Program]) -> dict[int, ProgramRecord]:
+    """The merged record of each canonical program among ``programs`` (members must be among them)."""
+    members: dict[int, list[Program]] = {}
+    for program in programs:
+        members.setdefault(program.canonical_id or program.id, []).append(program)
+    shown = {}
+    for head_id, group in members.items():
+        group.sort(key=lambda p: p.id != head_id)
+        shown[head_id] = identity.merge([record_from_program(p) for p in group])
+    return shown
+
+
+def shown_record(session: Session, program: Program) -> ProgramRecord:
+    """One canonical program's merged record, with the members that show as part of it."""
+    members = list(session.scalars(select(Program).where(Program.canonical_id == program.id)))
+    return shown_by_id([program, *members])[program.id]
 
 
 @dataclass

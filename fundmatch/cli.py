@@ -339,6 +339,26 @@ def catalogue_show(ctx: CliContext, key: str, output_format: str) -> None:
             click.echo(f"      {name}: {str(old)[:80]!s} → {str(new)[:80]!s}")
 
 
+@catalogue_group.command("link")
+@click.argument("key_a", metavar="KEY")
+@click.argument("key_b", metavar="OTHER_KEY")
+@click.option("--apart", is_flag=True, help="Declare them different programs instead (kept across refreshes).")
+@pass_context
+def catalogue_link(ctx: CliContext, key_a: str, key_b: str, apart: bool) -> None:
+    """Declare two records the same program (or, with --apart, different ones); kept across refreshes.
+
+    \b
+    Example:
+      fundmatch catalogue link manual:bund/kfw/ikk-208-investitionskredit-kommunen foerderdatenbank:Bund/KfW/ikk-208
+    """
+    from fundmatch import catalogue, identity
+
+    with ctx.session() as session:
+        identity.decide(session, key_a, key_b, linked=not apart, by="Kommandozeile")
+        catalogue.bump_version(session)
+    click.echo(f"{key_a} und {key_b}: {'getrennt' if apart else 'als ein Programm verknüpft'}")
+
+
 @catalogue_group.command("stats")
 @format_option
 @pass_context
@@ -682,7 +702,7 @@ def eval_command(ctx: CliContext, gold: str, catalogue_file: str | None, output_
         records = parse_catalogue(load_json(data, name=catalogue_file, max_bytes=len(data) + 1), name=catalogue_file)
     else:
         with ctx.session() as session:
-            records = catalogue.all_records(session)
+            records = catalogue.shown_records(session)
     reports = {
         "fundmatch": evaluate.evaluate(
             evaluate.matcher_ranker(Matcher().fit(records), today=gold_data.as_of), gold_data

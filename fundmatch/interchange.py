@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, field_serializer
 
-from fundmatch import vocab
+from fundmatch import instrument, vocab
 from fundmatch.errors import InputError
 from fundmatch.scrapers.records import MANUAL_SOURCE, ProgramRecord, program_key
-from fundmatch.shapes import Amount, Code, IsoDate, Label, Land, Number, Text, Timestamp, describe
+from fundmatch.shapes import Amount, Code, IsoDate, Label, Land, Number, Rate, Text, Timestamp, describe
 
 CATALOGUE_FORMAT = "fundmatch-catalogue"
 MEASURES_FORMAT = "fundmatch-measures"
@@ -237,10 +237,22 @@ class Match(BaseModel):
     matched_terms: list[str] = Field(default_factory=list)
     concepts: list[str] = Field(default_factory=list)
     next_deadline: Annotated[date | None, IsoDate()] = None
+    funding_types: list[str] = Field(default_factory=list)
+    funding_rate_min: Rate = None
+    funding_rate_max: Rate = None
+    amount_max_eur: Amount = None
+    facts_as_of: Annotated[date | None, IsoDate()] = None
+    """When the program's facts were last checked at the source (Stand der Angaben)."""
 
     @property
     def key(self) -> str:
         return program_key(self.source, self.source_id)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def instrument(self) -> str:
+        """What kind of help on which terms, in one German line (see :mod:`fundmatch.instrument`)."""
+        return instrument.summary(self.funding_types, self.funding_rate_min, self.funding_rate_max, self.amount_max_eur)
 
     @field_serializer("score")
     def _round_score(self, score: float) -> float:

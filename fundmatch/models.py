@@ -171,7 +171,8 @@ class Program(Base):
     canonical_id: Mapped[int | None] = mapped_column(ForeignKey("program.id", ondelete="SET NULL"))
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
-    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a source run last saw the program at its source; None for curated and imported programs.
+    last_seen: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     facets: Mapped[list[ProgramFacet]] = relationship(back_populates="program", cascade="all, delete-orphan")

@@ -258,6 +258,10 @@ def _harvest_and_apply(
         if not report.dry_run:
             session.commit()
     _count(report, result)
+    if result.missed:
+        notes.append(f"{result.missed} Programme erstmals nicht gelistet (zurückgezogen erst beim zweiten Fehlen)")
+    if result.closed:
+        notes.append(f"{result.closed} Programme nach ihrer letzten Frist nicht mehr gelistet: geschlossen")
     if not report.complete:
         notes.append("Auflistung unvollständig: nichts zurückgezogen")
     report.message = "; ".join(notes) or None

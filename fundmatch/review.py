@@ -56,16 +56,17 @@ class StoredState:
 def stored_state(session: Session, source_id: str, listed: set[str] | None, today: date) -> StoredState:
     """Active programs of the source, and how many of them a complete listing would drop unexpectedly.
 
-    A departure is expected when the program was closed or all its deadlines have passed."""
+    A departure is expected when the program was closed, all its deadlines have passed, or an earlier
+    listing (applied, or confirmed by an admin) already lacked it."""
     rows = session.execute(
-        select(Program.source_id, Program.status, Program.deadlines).where(
+        select(Program.source_id, Program.status, Program.deadlines, Program.missed_runs).where(
             Program.source == source_id, Program.status != "withdrawn"
         )
     ).all()
     unexpected = 0
     if listed is not None:
-        for source_id_, status, deadlines in rows:
-            if source_id_ in listed or status == "closed":
+        for source_id_, status, deadlines, missed_runs in rows:
+            if source_id_ in listed or status == "closed" or missed_runs:
                 continue
             days = [date.fromisoformat(d["date"]) for d in deadlines or []]
             if not days or max(days) >= today:

@@ -147,10 +147,13 @@ def test_changed_code_list_replaces_facets(session):
     assert count(session, ProgramFacet) == 6
 
 
-def test_complete_source_withdraws_missing_program_never_deletes(session):
+def test_a_program_is_withdrawn_at_the_second_complete_listing_without_it_never_deleted(session):
     catalogue.apply_records(session, [record("a"), record("b")], seen_at=T0)
-    result = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a"]})
-    assert result.withdrawn == 1
+    first = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a"]})
+    assert (first.withdrawn, first.missed) == (0, 1)
+    assert catalogue.get_program(session, "manual", "b").status == "open"
+    second = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a"]})
+    assert (second.withdrawn, second.missed) == (1, 0)
     withdrawn = catalogue.get_program(session, "manual", "b")
     assert withdrawn.status == "withdrawn"
     assert withdrawn.revisions[0].diff["status"] == ["open", "withdrawn"]
@@ -159,19 +162,55 @@ def test_complete_source_withdraws_missing_program_never_deletes(session):
     assert again.withdrawn == 0
 
 
+def test_a_program_listed_again_after_one_miss_starts_counting_anew(session):
+    catalogue.apply_records(session, [record("a"), record("b")], seen_at=T0)
+    catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a"]})
+    catalogue.apply_records(session, [record("a"), record("b")], seen_at=T1, listings={"manual": ["a", "b"]})
+    assert catalogue.get_program(session, "manual", "b").missed_runs == 0
+    result = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a"]})
+    assert (result.withdrawn, result.missed) == (0, 1)
+
+
+def test_a_missing_program_whose_deadlines_passed_is_closed_not_withdrawn(session):
+    over = record("b", deadlines=[Deadline(date=date(2026, 3, 1))])
+    catalogue.apply_records(session, [record("a"), over], seen_at=T0)
+    result = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a"]})
+    assert (result.closed, result.withdrawn, result.missed) == (1, 0, 0)
+    closed = catalogue.get_program(session, "manual", "b")
+    assert closed.status == "closed" and closed.status_note == "nicht mehr ausgeschrieben; letzte Frist 01.03.2026"
+    for _ in range(2):
+        again = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a"]})
+        assert (again.closed, again.withdrawn) == (0, 0)
+
+
+def test_a_yearly_deadline_keeps_a_missing_program_from_closing(session):
+    yearly = record("b", deadlines=[Deadline(date=date(2025, 9, 30), recurrence="yearly")])
+    catalogue.apply_records(session, [record("a"), yearly], seen_at=T0)
+    result = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a"]})
+    assert (result.closed, result.missed) == (0, 1)
+
+
 def test_listed_program_that_failed_to_parse_is_not_withdrawn(session):
     catalogue.apply_records(session, [record("a"), record("b")], seen_at=T0)
-    result = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a", "b"]})
-    assert result.withdrawn == 0
+    for _ in range(2):
+        result = catalogue.apply_records(session, [record("a")], seen_at=T1, listings={"manual": ["a", "b"]})
+        assert (result.withdrawn, result.missed) == (0, 0)
     assert catalogue.get_program(session, "manual", "b").status == "open"
 
 
 def test_withdrawn_program_that_returns_is_reopened(session):
     catalogue.apply_records(session, [record("a"), record("b")], seen_at=T0)
-    catalogue.apply_records(session, [record("a")], seen_at=T0, listings={"manual": ["a"]})
+    for _ in range(2):
+        catalogue.apply_records(session, [record("a")], seen_at=T0, listings={"manual": ["a"]})
     result = catalogue.apply_records(session, [record("a"), record("b")], seen_at=T1, listings={"manual": ["a", "b"]})
     assert result.changed == 1
     assert catalogue.get_program(session, "manual", "b").status == "open"
+
+
+def test_a_curated_program_has_no_last_seen_unless_a_source_run_saw_it(session):
+    catalogue.apply_records(session, [record("a")])
+    program = catalogue.get_program(session, "manual", "a")
+    assert program.last_seen is None and program.first_seen is not None
 
 
 def test_imported_last_seen_is_kept(session):

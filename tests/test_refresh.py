@@ -194,9 +194,13 @@ def test_changed_program_gets_a_revision_with_the_field_diff(run, database, site
         assert revision.run_id == report.run_id
 
 
-def test_disappeared_program_is_withdrawn_not_deleted(run, database, site):
+def test_disappeared_program_is_withdrawn_at_the_second_missing_export_not_deleted(run, database, site):
     run("foerderdatenbank")
     site.plan("/" + EXPORT_PATH, zip_reply(export_zip(drop="smarte-doerfer-europa"), '"v2"'))
+    first = run("foerderdatenbank")["foerderdatenbank"]
+    assert (first.status, first.withdrawn, first.unchanged) == ("ok", 0, 5)
+    assert "1 Programme erstmals nicht gelistet" in first.message
+    assert programs(database, "foerderdatenbank")["EU/smarte-doerfer-europa"].status == "open"
     report = run("foerderdatenbank")["foerderdatenbank"]
     assert (report.status, report.withdrawn, report.unchanged) == ("ok", 1, 5)
     stored = programs(database, "foerderdatenbank")
@@ -610,12 +614,16 @@ def test_a_run_that_would_withdraw_too_many_programs_is_held_and_can_be_confirme
     assert "held" in listed and "zur Prüfung angehalten" in listed
     confirmed = run_cli("sources", "confirm", str(report.run_id))
     assert confirmed.exit_code == 0, confirmed.output
-    assert "1 zurückgezogen" in confirmed.stdout
-    assert programs(database, "foerderdatenbank")["EU/smarte-doerfer-europa"].status == "withdrawn"
+    assert "0 zurückgezogen" in confirmed.stdout  # the first miss counts; the second withdraws
+    assert programs(database, "foerderdatenbank")["EU/smarte-doerfer-europa"].missed_runs == 1
     assert held_rows(database) == []
     with database.session() as session:
         stored = session.get(ScrapeRun, report.run_id)
-        assert (stored.status, stored.withdrawn) == ("ok", 1) and "bestätigt von Kommandozeile" in stored.message
+        assert stored.status == "ok" and "bestätigt von Kommandozeile" in stored.message
+    # The confirmed departure is known now: the next export without the program withdraws it, unheld.
+    later = run("foerderdatenbank", settings=guarded(run.settings))["foerderdatenbank"]
+    assert (later.status, later.withdrawn) == ("ok", 1)
+    assert programs(database, "foerderdatenbank")["EU/smarte-doerfer-europa"].status == "withdrawn"
     again = run_cli("sources", "confirm", str(report.run_id))
     assert again.exit_code == 1 and "ist nicht zur Prüfung angehalten (Status ok)" in again.stderr
 

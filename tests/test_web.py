@@ -255,9 +255,70 @@ def test_program_page_with_history_and_staleness(app, admin, database):
         catalogue.apply_records(session, [record("gigabit", title="Gigabitförderung Bayern 2.0", rolling=True)])
     html = admin.get("/katalog/manual/gigabit").get_data(as_text=True)
     assert "Gigabitförderung Bayern 2.0" in html
-    assert "zuletzt an der Quelle gesehen" in html
+    assert "kuratierter Eintrag" in html  # no source run saw it
+    assert "Stand der Angaben unbekannt" in html  # the test record carries no dates of its facts
     assert "<del>Gigabitförderung Bayern</del>" in html
     assert admin.get("/katalog/manual/gibtsnicht").status_code == 404
+
+
+def test_program_page_dates_its_facts_and_warns_when_they_are_old(app, admin, database):
+    from datetime import date, timedelta
+
+    with database.session() as session:
+        catalogue.apply_records(
+            session,
+            [
+                record("fresh", title="Frisch", facts_as_of=date.today() - timedelta(days=30)),
+                record("old", title="Alt", facts_as_of=date(2024, 5, 2), source_updated=date(2024, 5, 2)),
+            ],
+        )
+    fresh = admin.get("/katalog/manual/fresh").get_data(as_text=True)
+    assert f"Stand der Angaben: {(date.today() - timedelta(days=30)):%d.%m.%Y}" in fresh
+    assert "älter als 12 Monate" not in fresh
+    old = admin.get("/katalog/manual/old").get_data(as_text=True)
+    assert "Stand der Angaben: 02.05.2024 – älter als 12 Monate, vor Antragstellung an der Quelle prüfen" in old
+    rows = admin.get("/katalog/?q=&sort=title").get_data(as_text=True)
+    assert "Stand der Angaben: 02.05.2024" in rows and 'class="facts stale"' in rows
+
+
+def test_program_page_shows_the_instrument_its_documents_first_and_all_contacts(app, admin, database):
+    from fundmatch.scrapers.records import Contact, ProgramDocument, RateCondition
+
+    with database.session() as session:
+        catalogue.apply_records(
+            session,
+            [
+                record(
+                    "kredit",
+                    title="Kommunalkredit",
+                    funding_types=["darlehen"],
+                    funding_rate_max=100,
+                    amount_max_eur=5_000_000,
+                ),
+                record(
+                    "zuschuss",
+                    title="Zuschuss digital",
+                    funding_rate_min=50,
+                    funding_rate_max=80,
+                    amount_max_eur=200_000,
+                    rate_conditions=[RateCondition(condition="finanzschwache_kommune", rate=90)],
+                    documents=[
+                        ProgramDocument(url="https://example.org/rl.pdf", title="Richtlinie 2026", kind="richtlinie")
+                    ],
+                    contacts=[
+                        Contact(name="Bank", role="Antragstellung"),
+                        Contact(name="Ministerium", role="Fachfragen"),
+                    ],
+                ),
+            ],
+        )
+    loan = admin.get("/katalog/manual/kredit").get_data(as_text=True)
+    assert "Darlehen · bis 5.000.000 €" in loan and "Eigenanteil" not in loan and "Fördersatz 100" not in loan
+    grant = admin.get("/katalog/manual/zuschuss").get_data(as_text=True)
+    assert "Zuschuss · Fördersatz 50–80 % · bis 200.000 € · Eigenanteil ab 20 %" in grant
+    assert "finanzschwache Kommune: 90 %" in grant
+    assert grant.index("Richtlinie 2026") < grant.index("Eckdaten")
+    assert "<strong>Antragstellung:</strong> Bank" in grant and "<strong>Fachfragen:</strong> Ministerium" in grant
 
 
 def test_municipality_strategy_measure_lifecycle(admin):
@@ -462,9 +523,9 @@ def test_admins_confirm_or_reject_a_held_run_on_the_sources_page(app, admin, con
     assert "/uebernehmen" not in consultant.get("/quellen/").get_data(as_text=True)
     assert consultant.post(f"/quellen/laeufe/{run_id}/uebernehmen").status_code == 403
     confirmed = admin.post(f"/quellen/laeufe/{run_id}/uebernehmen", follow_redirects=True).get_data(as_text=True)
-    assert f"Lauf #{run_id} übernommen: 0 neu, 0 geändert, 1 zurückgezogen." in confirmed
+    assert f"Lauf #{run_id} übernommen: 0 neu, 0 geändert, 0 zurückgezogen." in confirmed
     with database.session() as session:
-        assert catalogue.get_program(session, "manual", "led").status == "withdrawn"
+        assert catalogue.get_program(session, "manual", "led").missed_runs == 1  # withdrawn at the next miss
     again = admin.post(f"/quellen/laeufe/{run_id}/uebernehmen")
     assert again.status_code == 409 and "nicht zur Prüfung angehalten" in again.get_data(as_text=True)
 
@@ -488,7 +549,7 @@ def test_api_confirms_and_rejects_held_runs_for_admins_only(app, api, database):
     headers = {"Authorization": f"Bearer {token}"}
     answer = client.post(f"/api/v1/sources/runs/{run_id}/confirm", headers=headers)
     assert answer.status_code == 200, answer.get_json()
-    assert (answer.get_json()["status"], answer.get_json()["withdrawn"]) == ("ok", 1)
+    assert (answer.get_json()["status"], answer.get_json()["unchanged"]) == ("ok", 2)
     conflict = client.post(f"/api/v1/sources/runs/{run_id}/reject", headers=headers)
     assert conflict.status_code == 409 and "nicht zur Prüfung angehalten" in conflict.get_json()["message"]
     assert client.post("/api/v1/sources/runs/99999/confirm", headers=headers).status_code == 404

@@ -33,7 +33,7 @@ from fundmatch.matching.ranker import Matcher
 from fundmatch.matching.text import remember_stems, remembered_stems
 from fundmatch.matching.thesaurus import Thesaurus
 
-INDEX_FORMAT = 3  # bump when the Matcher's learned state changes shape or meaning
+INDEX_FORMAT = 4  # bump when the Matcher's learned state changes shape or meaning
 _META = "meta"
 _memory: dict[tuple[str, str], Matcher] = {}
 _lock = threading.Lock()
@@ -94,7 +94,7 @@ def current_matcher(session: Session, settings: Settings) -> Matcher:
         path = _cache_path(settings, version)
         matcher = load(path) if path.exists() else None
         if matcher is None:
-            matcher = Matcher().fit(catalogue.all_records(session), version=version)
+            matcher = Matcher().fit(catalogue.shown_records(session), version=version)
             save(matcher, path)
             database = path.name.split("-")[2]
             for old in path.parent.glob(f"matcher-*-{database}-*"):

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
-from fundmatch import vocab
+from fundmatch import identity, vocab
 from fundmatch.errors import ConflictError, InputError
 from fundmatch.interchange import Match, MeasureSpec
 from fundmatch.matching import eligibility
@@ -232,11 +232,17 @@ class ProgramTable:
     applicant_types: list[list[str]]
     funding_types: list[list[str]]
     status: list[str]
-    deadlines: list[list[tuple[str, str]]]  # (ISO date, kind)
+    status_note: list[str | None]
+    deadlines: list[list[tuple[str, str, str | None]]]  # (ISO date, kind, recurrence)
     rolling: list[bool | None]
+    rate_min: list[float | None]
+    rate_max: list[float | None]
+    amount_max: list[float | None]
+    facts_as_of: list[str | None]  # ISO date
 
     @classmethod
     def of(cls, records: Sequence[ProgramRecord]) -> ProgramTable:
+        facts = [identity.facts_date(r) for r in records]
         return cls(
             source=[r.source for r in records],
             source_id=[r.source_id for r in records],
@@ -247,9 +253,19 @@ class ProgramTable:
             applicant_types=[list(r.applicant_types) for r in records],
             funding_types=[list(r.funding_types) for r in records],
             status=[r.status for r in records],
-            deadlines=[[(d.date.isoformat(), d.kind) for d in r.deadlines] for r in records],
+            status_note=[r.status_note for r in records],
+            deadlines=[[(d.date.isoformat(), d.kind, d.recurrence) for d in r.deadlines] for r in records],
             rolling=[r.rolling for r in records],
+            rate_min=[r.funding_rate_min for r in records],
+            rate_max=[r.funding_rate_max for r in records],
+            amount_max=[r.amount_max_eur for r in records],
+            facts_as_of=[day.isoformat() if day else None for day in facts],
         )
+
+    def deadlines_of(self, i: int) -> list[Deadline]:
+        return [
+            Deadline(date=date.fromisoformat(day), kind=kind, recurrence=rule) for day, kind, rule in self.deadlines[i]
+        ]
 
     def to_json(self) -> dict[str, list]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -260,7 +276,7 @@ class ProgramTable:
             regions=self.regions[i],
             applicant_types=self.applicant_types[i],
             status=self.status[i],
-            deadlines=[Deadline(date=date.fromisoformat(day), kind=kind) for day, kind in self.deadlines[i]],
+            deadlines=self.deadlines_of(i),
             rolling=self.rolling[i],
             funding_types=self.funding_types[i],
             land=measure.land,
@@ -786,6 +802,7 @@ class Matcher:
     def _match(self, i: int, j: int, query: Query, scores, components, today: date) -> Match:
         programs = self.programs_
         assessment = programs.assess(i, query.measure, today)
+        facts = programs.facts_as_of[i]
         return Match(
             source=programs.source[i],
             source_id=programs.source_id[i],
@@ -800,6 +817,11 @@ class Matcher:
             matched_terms=self._matched_terms(i, query),
             concepts=self._shared_concepts(i, query),
             next_deadline=assessment.next_deadline,
+            funding_types=list(programs.funding_types[i]),
+            funding_rate_min=programs.rate_min[i],
+            funding_rate_max=programs.rate_max[i],
+            amount_max_eur=programs.amount_max[i],
+            facts_as_of=date.fromisoformat(facts) if facts else None,
         )
 
     def _query_terms(self, query: Query) -> list[tuple[str, list[int]]]:

@@ -11,16 +11,20 @@ import time
 from datetime import UTC, date, datetime
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from fundmatch import db, logs, vocab
+from fundmatch import db, identity, instrument, logs, vocab
 from fundmatch.config import Settings, load_settings
 from fundmatch.errors import ConfigurationError, FundmatchError
 from fundmatch.german import format_amount, format_date, format_percent
+from fundmatch.interchange import Match
 from fundmatch.matching.ranker import EmptyCatalogueError
+from fundmatch.models import Program
+from fundmatch.scrapers.records import ProgramRecord
 from fundmatch.web import security
 
 MAX_UPLOAD_BYTES = 2_500_000
@@ -61,6 +65,23 @@ def _age(moment: datetime | None) -> str:
     if days <= 0:
         return "heute"
     return "gestern" if days == 1 else f"vor {days} Tagen"
+
+
+STALE_AFTER_DAYS = 365
+"""Facts older than this get the warning "vor Antragstellung an der Quelle prüfen"."""
+
+
+def _facts(program: Program | ProgramRecord | Match) -> Markup:
+    """ "Stand der Angaben: 01.03.2025", with a warning when the facts are over a year old."""
+    day = program.facts_as_of if isinstance(program, Match) else identity.facts_date(program)
+    if day is None:
+        return Markup('<span class="facts stale">Stand der Angaben unbekannt – an der Quelle prüfen</span>')
+    text = f"Stand der Angaben: {format_date(day)}"
+    if (date.today() - day).days > STALE_AFTER_DAYS:
+        return Markup(
+            '<span class="facts stale">{} – älter als 12 Monate, vor Antragstellung an der Quelle prüfen</span>'
+        ).format(text)
+    return Markup('<span class="facts">{}</span>').format(text)
 
 
 def create_app(settings: Settings | None = None, *, testing: bool = False) -> Flask:
@@ -110,6 +131,10 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         percent=lambda v: format_percent(v) if v is not None else "–",
         amount_input=lambda v: format_amount(v, unit=False),
         age=_age,
+        facts=_facts,
+        instrument=lambda p: instrument.summary(
+            p.funding_types, p.funding_rate_min, p.funding_rate_max, p.amount_max_eur
+        ),
         region=lambda c: vocab.REGION.labels.get(c, c),
         topic=lambda c: vocab.TOPIC.labels.get(c, c),
         applicant=lambda c: vocab.APPLICANT_TYPE.labels.get(c, c),

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from pydantic import BaseModel
+from sqlalchemy import select
 
-from fundmatch import __version__, catalogue, municipalities, shortlist
+from fundmatch import __version__, catalogue, identity, municipalities, shortlist
 from fundmatch.errors import InputError
 from fundmatch.interchange import MatchesDocument, MeasuresDocument, parse_measures
 from fundmatch.matching.service import match_measures
-from fundmatch.models import Measure, Municipality, ScrapeRun, Strategy
+from fundmatch.models import Measure, Municipality, Program, ScrapeRun, Strategy
 from fundmatch.scrapers.records import parse_program_key, program_key
 from fundmatch.web import get_or_404, get_session
 from fundmatch.web.catalogue_views import program_by_key, search_page
@@ -34,6 +35,7 @@ from fundmatch.web.schemas import (
     MunicipalityList,
     MunicipalityOut,
     ProgramDetail,
+    ProgramLinkInput,
     ProgramOut,
     ProgramPage,
     Revision,
@@ -73,8 +75,14 @@ def _saved(save, *args):
         raise InvalidBody("Eingaben ungültig", exc.errors) from None
 
 
-def _program_out(program) -> ProgramOut:
-    return ProgramOut.of(program, catalogue.record_from_program(program))
+def _program_out(program: Program) -> ProgramOut:
+    """A program as shown: merged with the records of the same program, or pointing to its canonical one."""
+    session = get_session()
+    if program.canonical_id is not None:
+        head = session.get(Program, program.canonical_id)
+        return ProgramOut.of(program, catalogue.record_from_program(program), shown_as=head.key if head else None)
+    members = session.scalars(select(Program).where(Program.canonical_id == program.id)).all()
+    return ProgramOut.of(program, catalogue.shown_record(session, program), same_program=sorted(m.key for m in members))
 
 
 @bp.route("/openapi.json")
@@ -117,6 +125,26 @@ def get_program(source: str, source_id: str):
     if found is None:
         abort(404, description=f"Programm {program_key(source, source_id)} gibt es nicht.")
     return _answer(ProgramDetail(program=_program_out(found), history=[Revision.of(r) for r in found.revisions]))
+
+
+@api.route(
+    "/programs/links",
+    "POST",
+    summary="Zwei Einträge als ein Programm verknüpfen oder trennen",
+    body=ProgramLinkInput,
+    answers={
+        200: Answer("Programm, wie es nun gezeigt wird", ProgramOut),
+        403: _error("nur für Administratoren"),
+        422: _error("Eingaben ungültig"),
+    },
+)
+@role_required("admin")
+def link_programs():
+    decision = body(ProgramLinkInput)
+    session = get_session()
+    identity.decide(session, decision.a, decision.b, linked=decision.linked, by=signed_in_user().username)
+    catalogue.bump_version(session)
+    return _answer(_program_out(program_by_key(decision.a)))
 
 
 @api.route("/municipalities", summary="Kommunen", answers={200: Answer("Kommunen", MunicipalityList)})

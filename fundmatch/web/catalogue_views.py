@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from fundmatch import catalogue
+from fundmatch import catalogue, identity, instrument
 from fundmatch.errors import InputError
 from fundmatch.matching.ranker import EmptyCatalogueError, MeasureTextError
 from fundmatch.matching.service import search_relevance
@@ -15,6 +15,7 @@ from fundmatch.scrapers.records import parse_program_key
 from fundmatch.web import get_session
 from fundmatch.web.operations import query
 from fundmatch.web.schemas import CatalogueQuery
+from fundmatch.web.security import role_required, signed_in_user
 
 bp = Blueprint("catalogue", __name__, url_prefix="/katalog")
 PAGE_SIZE = 25
@@ -73,13 +74,65 @@ def search():
 
 @bp.route("/<source>/<path:source_id>")
 def program(source: str, source_id: str):
-    found = catalogue.get_program(get_session(), source, source_id)
+    """A program as shown (its sources' facts merged); a record shown as part of another redirects
+    there, unless ``einzeln=1`` asks for that one source's record."""
+    session = get_session()
+    found = catalogue.get_program(session, source, source_id)
     if found is None:
         abort(404, description="Dieses Programm gibt es im Katalog nicht.")
-    record = catalogue.record_from_program(found)
+    single = request.args.get("einzeln") == "1"
+    if found.canonical_id is not None and not single:
+        head = session.get(Program, found.canonical_id)
+        assert head is not None  # the foreign key keeps it
+        return redirect(url_for("catalogue.program", source=head.source, source_id=head.source_id))
+    members = [found, *session.scalars(select(Program).where(Program.canonical_id == found.id).order_by(Program.id))]
+    record = catalogue.record_from_program(found) if single else catalogue.shown_record(session, found)
+    parent = _by_key(session, record.parent) if record.parent else None
+    lines = list(session.scalars(select(Program).where(Program.parent == found.key).order_by(Program.title)))
     module = source_modules().get(source)
     attribution = module.SOURCE.attribution if module else "fundmatch-Katalog (kuratierte Einträge)"
-    return render_template("program.html", program=found, record=record, attribution=attribution)
+    return render_template(
+        "program.html",
+        program=found,
+        record=record,
+        rate=instrument.rate_text(record.funding_rate_min, record.funding_rate_max),
+        members=members if not single else [found],
+        parent=parent,
+        lines=lines,
+        attribution=attribution,
+    )
+
+
+def _by_key(session, key: str) -> Program | None:
+    try:
+        source, source_id = parse_program_key(key)
+    except InputError:
+        return None
+    return session.scalar(select(Program).where(Program.source == source, Program.source_id == source_id))
+
+
+@bp.route("/verknuepfen", methods=["POST"])
+@role_required("admin")
+def link():
+    return _decide(linked=True)
+
+
+@bp.route("/trennen", methods=["POST"])
+@role_required("admin")
+def unlink():
+    return _decide(linked=False)
+
+
+def _decide(*, linked: bool):
+    session = get_session()
+    a, b = request.form.get("a", "").strip(), request.form.get("b", "").strip()
+    identity.decide(session, a, b, linked=linked, by=signed_in_user().username)
+    catalogue.bump_version(session)
+    flash(f"{a} und {b} {'als ein Programm verknüpft' if linked else 'getrennt'}.", "success")
+    head = _by_key(session, a)
+    target = head if head is not None and head.canonical_id is None else _by_key(session, b)
+    assert target is not None  # decide() checked both keys
+    return redirect(url_for("catalogue.program", source=target.source, source_id=target.source_id))
 
 
 def program_by_key(key: str) -> Program:

@@ -131,13 +131,36 @@ class ErrorBody(BaseModel):
 
 
 class ProgramOut(ProgramRecord):
-    """A catalogue program with its key and when fundmatch first saw it."""
+    """A catalogue program with its key and when fundmatch first saw it. A program shown as one of
+    several source records carries their merged facts and names the others in ``same_program``; a
+    record shown as part of another names that one in ``shown_as``."""
 
     first_seen: Annotated[datetime | None, Timestamp()]
+    same_program: list[str] = Field(default_factory=list)
+    shown_as: str | None = None
 
     @classmethod
-    def of(cls, program: Program, record: ProgramRecord) -> ProgramOut:
-        return cls.model_construct(**dict(record), first_seen=program.first_seen)
+    def of(
+        cls,
+        program: Program,
+        record: ProgramRecord,
+        *,
+        same_program: list[str] | None = None,
+        shown_as: str | None = None,
+    ) -> ProgramOut:
+        return cls.model_construct(
+            **dict(record), first_seen=program.first_seen, same_program=same_program or [], shown_as=shown_as
+        )
+
+
+class ProgramLinkInput(BaseModel):
+    """Two program keys an admin declares the same program (``linked``) or different ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    a: Annotated[str, Text(600, required=True, strip=True)]
+    b: Annotated[str, Text(600, required=True, strip=True)]
+    linked: Annotated[bool, Flag()] = True
 
 
 class ProgramPage(BaseModel):

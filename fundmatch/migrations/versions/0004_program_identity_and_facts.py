@@ -5,7 +5,8 @@ Revises: 0003
 Create Date: 2026-12-08 04:00:00
 
 ``contact`` (one) becomes ``contacts`` (a list) and ``funding_rate_financially_weak`` a rate
-condition; the data is carried over.
+condition; the data is carried over. ``last_seen`` may be empty: curated programs are not seen by a
+source run.
 """
 
 import sqlalchemy as sa
@@ -39,6 +40,7 @@ def upgrade() -> None:
         table.add_column(sa.Column("missed_runs", sa.Integer(), nullable=False, server_default="0"))
         table.add_column(sa.Column("canonical_id", sa.Integer(), nullable=True))
         table.create_foreign_key("fk_program_canonical", "program", ["canonical_id"], ["id"], ondelete="SET NULL")
+        table.alter_column("last_seen", existing_type=sa.DateTime(timezone=True), nullable=True)
     connection = op.get_bind()
     rows = connection.execute(sa.select(program.c.id, program.c.contact, program.c.funding_rate_financially_weak))
     for program_id, contact, weak in rows.all():
@@ -84,7 +86,9 @@ def downgrade() -> None:
             .where(program.c.id == program_id)
             .values(contact=contacts[0] if contacts else None, funding_rate_financially_weak=weak)
         )
+    op.execute("UPDATE program SET last_seen = first_seen WHERE last_seen IS NULL")
     with op.batch_alter_table("program") as table:
+        table.alter_column("last_seen", existing_type=sa.DateTime(timezone=True), nullable=False)
         table.drop_constraint("fk_program_canonical", type_="foreignkey")
         for name in (
             "canonical_id",
