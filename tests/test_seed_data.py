@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from datetime import date, timedelta
 from importlib import resources
 
 from fundmatch import catalogue
 from fundmatch.interchange import parse_catalogue
+from fundmatch.scrapers.records import parse_program_key
 from fundmatch.vocab import LAENDER
 
 DOCUMENT = json.loads((resources.files("fundmatch.seed_data") / "programs.json").read_text(encoding="utf-8"))
@@ -66,3 +68,62 @@ def test_cli_seed_and_stats(run_cli):
     stats = json.loads(run_cli("catalogue", "stats", "--format", "json").stdout)
     assert stats["total"] == len(RECORDS)
     assert stats["by_source"] == {"manual": len(RECORDS)}
+
+
+# The catalogue's own date: what "past" and "today" mean for the facts it ships (stable over time).
+AS_OF = date.fromisoformat(DOCUMENT["exported_at"][:10])
+OPEN = {"open", "forthcoming"}
+KEYS = {r.key for r in RECORDS}
+
+
+def test_every_record_dates_its_facts_honestly():
+    for record in RECORDS:
+        assert record.facts_as_of is not None, record.source_id
+        assert record.facts_as_of <= AS_OF, record.source_id
+        # by construction: the facts are at least as recent as the source Stand they rest on
+        assert record.facts_as_of >= record.source_updated, record.source_id
+
+
+def test_open_programs_say_when_to_review_them():
+    for record in RECORDS:
+        if record.status in OPEN:
+            assert record.review_due is not None, record.source_id
+            assert record.review_due <= record.facts_as_of + timedelta(days=366), record.source_id
+        else:
+            assert record.review_due is None, record.source_id
+
+
+def test_open_programs_have_a_coming_deadline_or_explain_why_not():
+    for record in RECORDS:
+        if record.status not in OPEN or not record.deadlines or record.rolling or record.status_note:
+            continue
+        assert any(d.date >= AS_OF or d.recurrence == "yearly" for d in record.deadlines), record.source_id
+
+
+def test_same_as_links_name_foerderdatenbank_programs_once():
+    linked = [key for record in RECORDS for key in record.same_as]
+    for key in linked:
+        source, source_id = parse_program_key(key)
+        assert source == "foerderdatenbank", key
+        assert re.fullmatch(r"(Bund|Land|EU)/[^\s]+", source_id), key
+    assert len(linked) == len(set(linked)), Counter(linked).most_common(3)
+
+
+def test_parents_are_seed_umbrellas_without_cycles():
+    by_key = {r.key: r for r in RECORDS}
+    for record in RECORDS:
+        if record.parent is None:
+            continue
+        assert record.parent in KEYS and record.parent != record.key, record.source_id
+        assert by_key[record.parent].parent is None, record.source_id  # one level: umbrella and its lines
+
+
+def test_documents_and_rate_conditions_are_usable():
+    for record in RECORDS:
+        for document in record.documents:
+            assert document.url.startswith("https://"), (record.source_id, document.url)
+        for condition in record.rate_conditions:
+            assert condition.rate is not None, record.source_id
+            if condition.condition != "sonstige" and record.funding_rate_max is not None:
+                # a bonus condition raises the standard rate; the standard stays in funding_rate_max
+                assert condition.rate > record.funding_rate_max, record.source_id
