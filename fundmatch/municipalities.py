@@ -1,7 +1,8 @@
 """Client municipalities, their digital strategies and measures: validated create, edit, delete, import.
 
-Form input arrives as plain strings (web forms, API JSON); every problem is collected per field in a
-:class:`FormErrors` so the page can show them all at once, and nothing is saved until all is valid.
+Form input arrives as plain strings (web forms, API JSON) and is read by :class:`fundmatch.forms.Form`;
+every problem is collected per field so the page can show them all at once, and nothing is saved until
+all is valid.
 """
 
 from __future__ import annotations
@@ -9,90 +10,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from fundmatch import german, vocab
+from fundmatch import vocab
 from fundmatch.errors import InputError
+from fundmatch.forms import Form
 from fundmatch.interchange import MeasureSpec
 from fundmatch.models import Measure, Municipality, Strategy
-from fundmatch.shapes import strip_control
 
 logger = logging.getLogger(__name__)
-
-
-class FormErrors(InputError):
-    """Field → message for everything wrong with one form."""
-
-    http_status = 422
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
-        self.errors = errors
-
-
-class _Form:
-    def __init__(self, data: Mapping):
-        self.data = data
-        self.errors: dict[str, str] = {}
-
-    def _raw(self, name: str, *types: type) -> object:
-        """The value if it has an accepted type (JSON may send anything); else an error and None."""
-        value = self.data.get(name)
-        if value is None or (
-            (isinstance(value, types) and not isinstance(value, bool)) or (bool in types and isinstance(value, bool))
-        ):
-            return value
-        self.errors[name] = "falscher Typ"
-        return None
-
-    def text(self, name: str, *, required: bool = False, limit: int = 300) -> str | None:
-        value = strip_control(str(self._raw(name, str) or "")).strip()
-        if required and not value:
-            self.errors[name] = "Pflichtfeld"
-        elif len(value) > limit:
-            self.errors[name] = f"höchstens {german.format_number(limit, grouping=True)} Zeichen"
-        return value or None
-
-    def code(self, name: str, vocabulary: vocab.Vocabulary, *, default: str | None = None) -> str | None:
-        raw = str(self._raw(name, str) or "").strip()
-        if not raw:
-            return default
-        code = vocabulary.lookup(raw)
-        if code is None:
-            self.errors[name] = f"unbekannt: {raw!r}"
-        return code
-
-    def number(self, name: str, *, integer: bool = False) -> float | None:
-        """An amount in euros as :func:`german.parse_amount` reads it, or with ``integer`` a count (population)."""
-        raw = self._raw(name, str, int, float)  # one of these types or None
-        if not isinstance(raw, str | int | float) or (isinstance(raw, str) and not raw.strip()):
-            return None
-        try:
-            return german.parse_integer(raw) if integer else german.parse_amount(raw)
-        except german.GermanValueError as exc:
-            self.errors[name] = str(exc)
-            return None
-
-    def day(self, name: str) -> date | None:
-        """A date as :func:`german.parse_date` reads it, so the form accepts what the measure import accepts."""
-        raw = self._raw(name, str)  # a str or None
-        if not isinstance(raw, str) or not raw.strip():
-            return None
-        try:
-            return german.parse_date(raw)
-        except german.GermanValueError as exc:
-            self.errors[name] = str(exc)
-            return None
-
-    def flag(self, name: str) -> bool:
-        return str(self._raw(name, str, bool) or "").lower() in ("1", "true", "on", "ja", "yes")
-
-    def done(self) -> None:
-        if self.errors:
-            raise FormErrors(self.errors)
 
 
 # ---- municipalities ----------------------------------------------------------------------------
@@ -105,7 +33,7 @@ def list_municipalities(session: Session) -> list[Municipality]:
 
 
 def save_municipality(session: Session, data: Mapping, municipality: Municipality | None = None) -> Municipality:
-    form = _Form(data)
+    form = Form(data)
     name = form.text("name", required=True, limit=200)
     land = form.code("land", vocab.REGION)
     if land in (vocab.NATIONWIDE, vocab.EU_WIDE):
@@ -158,7 +86,7 @@ def save_municipality(session: Session, data: Mapping, municipality: Municipalit
 def save_strategy(
     session: Session, municipality: Municipality, data: Mapping, strategy: Strategy | None = None
 ) -> Strategy:
-    form = _Form(data)
+    form = Form(data)
     title = form.text("title", required=True)
     fields = data.getlist("handlungsfelder") if hasattr(data, "getlist") else data.get("handlungsfelder") or []
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
@@ -187,7 +115,7 @@ def save_strategy(
 
 
 def save_measure(session: Session, strategy: Strategy, data: Mapping, measure: Measure | None = None) -> Measure:
-    form = _Form(data)
+    form = Form(data)
     values = dict(
         title=form.text("title", required=True),
         description=form.text("description", limit=20_000),

@@ -12,6 +12,7 @@ import pytest
 
 from fundmatch import german, municipalities
 from fundmatch.errors import InputError
+from fundmatch.forms import FormErrors
 from fundmatch.measure_import import parse_measure_table
 
 AMBIGUOUS = "ist mehrdeutig (Tausenderpunkt oder Dezimalkomma?); bitte z. B. 250000 oder 250.000 schreiben"
@@ -96,7 +97,7 @@ def through_form(session, strategy, name: str, attribute: str, raw: object) -> o
     """The stored value, or the form's message for the field (and no other field)."""
     try:
         measure = municipalities.save_measure(session, strategy, {"title": "Maßnahme A", name: raw})
-    except municipalities.FormErrors as exc:
+    except FormErrors as exc:
         (message,) = exc.errors.values()
         assert list(exc.errors) == [name]
         return message
@@ -180,7 +181,7 @@ def test_population_in_the_form_uses_the_same_number_rules(session, raw, expecte
         municipality = municipalities.save_municipality(
             session, {"name": "Musterstadt", "land": "BY", "population": raw}
         )
-    except municipalities.FormErrors as exc:
+    except FormErrors as exc:
         assert exc.errors == {"population": expected}
     else:
         assert municipality.population == expected

@@ -8,6 +8,7 @@ import re
 from dataclasses import replace
 
 import pytest
+from werkzeug.datastructures import MultiDict
 from docx import Document
 from icalendar import Calendar
 from openpyxl import load_workbook
@@ -74,7 +75,7 @@ class Browser:
         return self.client.get(url, **kwargs)
 
     def post(self, url, data=None, **kwargs):
-        data = dict(data or {})
+        data = data.copy() if isinstance(data, MultiDict) else dict(data or {})  # a multiple choice stays whole
         data.setdefault("csrf_token", self.token)
         return self.client.post(url, data=data, **kwargs)
 
@@ -744,3 +745,81 @@ def test_logout_ends_every_copy_of_the_session_cookie(app):
     assert thief.get("/api/v1/municipalities").status_code == 401
     again = Browser(app, "berater")  # a new login works and is not voided by the old logout
     assert again.get("/kommunen").status_code == 200
+
+
+# ---- curated programs -----------------------------------------------------------------------------
+
+
+CURATED = {
+    "title": "Digitale Dörfer Hessen",
+    "url": "https://example.org/digitale-doerfer",
+    "level": "land",
+    "status": "open",
+    "funder": "Hessisches Ministerium für Digitalisierung",
+    "summary": "Zuschüsse für digitale Dorfprojekte.",
+    "funding_rate_max": "80 %",
+    "amount_max_eur": "250.000",
+    "deadlines": "31.03.2027; Stichtag; jährlich; erste Runde\n30.09.2027",
+    "documents": "Richtlinie Digitale Dörfer | https://example.org/rl.pdf | Richtlinie",
+    "facts_as_of": "01.12.2026",
+    "review_due": "01.06.2027",
+}
+
+
+def test_admins_create_and_edit_curated_programs_with_revisions(app, admin, consultant, database):
+    assert consultant.get("/katalog/kuratiert/neu").status_code == 403
+    form = MultiDict({**CURATED, "regions": "HE"})
+    form.add("topics", "digitalisierung")
+    form.add("topics", "landwirtschaft_laendliche_entwicklung")
+    form.add("funding_types", "zuschuss")
+    form.add("applicant_types", "kommune")
+    created = admin.post("/katalog/kuratiert/neu", form)
+    assert created.status_code == 302, re.findall(r"<li>(.*?)</li>", created.get_data(as_text=True))
+    assert created.headers["Location"].endswith("/katalog/manual/land/he/digitale-doerfer-hessen")
+    with database.session() as session:
+        program = catalogue.get_program(session, "manual", "land/he/digitale-doerfer-hessen")
+        record = catalogue.record_from_program(program)
+    assert (
+        record.topics == ["digitalisierung", "landwirtschaft_laendliche_entwicklung"] and record.funding_rate_max == 80
+    )
+    assert record.amount_max_eur == 250_000 and record.review_due.isoformat() == "2027-06-01"
+    assert [(d.date.isoformat(), d.kind, d.recurrence) for d in record.deadlines] == [
+        ("2027-03-31", "cutoff", "yearly"),
+        ("2027-09-30", "submission", None),
+    ]
+    assert record.documents[0].kind == "richtlinie"
+    page = admin.get("/katalog/manual/land/he/digitale-doerfer-hessen").get_data(as_text=True)
+    assert "Kuratierten Eintrag bearbeiten" in page and "Stand der Angaben: 01.12.2026" in page
+    edit_page = admin.get("/katalog/kuratiert/bearbeiten/land/he/digitale-doerfer-hessen").get_data(as_text=True)
+    assert "31.03.2027; Stichtag; jährlich; erste Runde" in edit_page and 'value="80"' in edit_page
+    edited = MultiDict({**CURATED, "funding_rate_max": "90", "regions": "HE"})
+    edited.add("funding_types", "zuschuss")
+    edited.add("topics", "digitalisierung")
+    saved = admin.post("/katalog/kuratiert/bearbeiten/land/he/digitale-doerfer-hessen", edited)
+    assert saved.status_code == 302, re.findall(r"<li>(.*?)</li>", saved.get_data(as_text=True))
+    with database.session() as session:
+        program = catalogue.get_program(session, "manual", "land/he/digitale-doerfer-hessen")
+        assert program.funding_rate_max == 90
+        assert program.revisions[-1].diff["funding_rate_max"] == [80, 90]
+
+
+def test_a_curated_form_with_errors_names_each_field_and_saves_nothing(app, admin, database):
+    bad = {**CURATED, "regions": "XX", "funding_rate_max": "180 %", "deadlines": "irgendwann", "url": "javascript:x"}
+    answer = admin.post("/katalog/kuratiert/neu", bad)
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert "unbekannt: &#39;XX&#39;" in html and "deadlines" in html and "Zeile 1" in html
+    with database.session() as session:
+        assert catalogue.get_program(session, "manual", "land/he/digitale-doerfer-hessen") is None
+    assert admin.get("/katalog/kuratiert/bearbeiten/gibt/es/nicht").status_code == 404
+
+
+def test_the_dashboard_lists_curated_programs_due_for_review(app, admin, database):
+    from datetime import date
+
+    with database.session() as session:
+        catalogue.apply_records(session, [record("due", title="Fällig", review_due=date(2026, 1, 1))])
+        catalogue.apply_records(session, [record("later", title="Später", review_due=date(2099, 1, 1))])
+    html = admin.get("/").get_data(as_text=True)
+    section = html[html.index("Prüfung fällig") :]
+    assert "Fällig" in section and "01.01.2026" in section and "Später" not in section

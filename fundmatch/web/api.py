@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from fundmatch import __version__, catalogue, identity, municipalities, shortlist
 from fundmatch.errors import InputError
+from fundmatch.forms import FormErrors
 from fundmatch.interchange import MatchesDocument, MeasuresDocument, parse_measures
 from fundmatch.matching.service import match_measures
 from fundmatch.models import Measure, Municipality, Program, ScrapeRun, Strategy
@@ -71,7 +72,7 @@ def _saved(save, *args):
     """Run a service's save; its field errors become the API's 422 with ``errors``."""
     try:
         return save(*args)
-    except municipalities.FormErrors as exc:
+    except FormErrors as exc:
         raise InvalidBody("Eingaben ungültig", exc.errors) from None
 
 

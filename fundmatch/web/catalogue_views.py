@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from fundmatch import catalogue, identity, instrument
+from fundmatch import catalogue, curation, identity, instrument
 from fundmatch.errors import InputError
+from fundmatch.forms import FormErrors
 from fundmatch.matching.ranker import EmptyCatalogueError, MeasureTextError
 from fundmatch.matching.service import search_relevance
 from fundmatch.models import Program
 from fundmatch.scrapers import source_modules
-from fundmatch.scrapers.records import parse_program_key
+from fundmatch.scrapers.records import MANUAL_SOURCE, parse_program_key
 from fundmatch.web import get_session
 from fundmatch.web.operations import query
 from fundmatch.web.schemas import CatalogueQuery
@@ -101,6 +102,39 @@ def program(source: str, source_id: str):
         lines=lines,
         attribution=attribution,
     )
+
+
+@bp.route("/kuratiert/neu", methods=["GET", "POST"])
+@role_required("admin")
+def curated_new():
+    return _curated_form(None)
+
+
+@bp.route("/kuratiert/bearbeiten/<path:source_id>", methods=["GET", "POST"])
+@role_required("admin")
+def curated_edit(source_id: str):
+    found = catalogue.get_program(get_session(), MANUAL_SOURCE, source_id)
+    if found is None:
+        abort(404, description="Diesen kuratierten Eintrag gibt es nicht.")
+    return _curated_form(found)
+
+
+def _curated_form(existing: Program | None):
+    values = curation.form_values(existing) if existing else {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            saved = curation.save(get_session(), form, existing)
+        except FormErrors as exc:
+            errors = exc.errors
+            values = {key: form.getlist(key) if len(form.getlist(key)) > 1 else form.get(key) for key in form}
+            for key in ("regions", "funding_types", "applicant_types", "topics"):
+                values[key] = form.getlist(key)
+        else:
+            flash("Kuratierter Eintrag gespeichert.", "success")
+            return redirect(url_for("catalogue.program", source=saved.source, source_id=saved.source_id))
+    return render_template("curated_form.html", program=existing, v=values, errors=errors), 422 if errors else 200
 
 
 def _by_key(session, key: str) -> Program | None:

@@ -1,4 +1,5 @@
-"""Übersicht: deadlines of shortlisted programs, news that concern active measures, refresh status."""
+"""Übersicht: deadlines of shortlisted programs, news that concern active measures, refresh status, and
+curated programs whose review is due."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date
 
 from flask import Blueprint, current_app, render_template
 
-from fundmatch import municipalities, shortlist, sources
+from fundmatch import curation, municipalities, shortlist, sources
 from fundmatch.matching.service import match_measures
 from fundmatch.web import get_session
 
@@ -41,5 +42,6 @@ def index():
         news=news,
         relevant_news=relevant_news,
         sources=sources.overview(session, runs=1),
+        reviews=curation.due_for_review(session, today),
         today=today,
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from fundmatch import measure_import, municipalities
+from fundmatch.forms import FormErrors
 from fundmatch.models import Measure, Municipality, Strategy
 from fundmatch.web import get_or_404, get_session
 
@@ -21,7 +22,7 @@ def index():
         form = request.form
         try:
             municipality = municipalities.save_municipality(session, request.form)
-        except municipalities.FormErrors as exc:
+        except FormErrors as exc:
             errors = exc.errors
         else:
             flash(f"{municipality.name} angelegt.", "success")
@@ -50,7 +51,7 @@ def municipality(municipality_id: int):
             municipalities.save_municipality(session, request.form, item)
             flash("Gespeichert.", "success")
             return redirect(url_for("municipalities.municipality", municipality_id=item.id))
-        except municipalities.FormErrors as exc:
+        except FormErrors as exc:
             session.rollback()
             item = get_or_404(Municipality, municipality_id)
             if action == "strategy":
@@ -98,7 +99,7 @@ def strategy(strategy_id: int):
                 municipalities.save_strategy(session, item.municipality, request.form, item)
                 flash("Gespeichert.", "success")
                 return redirect(url_for("municipalities.strategy", strategy_id=item.id))
-        except municipalities.FormErrors as exc:
+        except FormErrors as exc:
             session.rollback()
             item = get_or_404(Strategy, strategy_id)
             measure_errors, errors = (exc.errors, {}) if action == "measure" else ({}, exc.errors)
@@ -130,7 +131,7 @@ def measure(measure_id: int):
             return redirect(url_for("municipalities.strategy", strategy_id=strategy_id))
         try:
             municipalities.save_measure(session, item.strategy, request.form, item)
-        except municipalities.FormErrors as exc:
+        except FormErrors as exc:
             session.rollback()
             item = get_or_404(Measure, measure_id)
             errors = exc.errors
