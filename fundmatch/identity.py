@@ -193,6 +193,14 @@ def decide(session: Session, key_a: str, key_b: str, *, linked: bool, by: str) -
     relink(session)
 
 
+STALE_AFTER_DAYS = 365
+"""Facts older than this are shown with "vor Antragstellung an der Quelle prüfen" (UI, overview, drafts)."""
+
+
+def is_stale(facts: date | None, today: date) -> bool:
+    return facts is None or (today - facts).days > STALE_AFTER_DAYS
+
+
 def facts_date(program: Program | ProgramRecord) -> date | None:
     """When the facts were last checked at the source: a curator's date, else the last sighting by a
     source run, else the source's own Stand."""

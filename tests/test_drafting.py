@@ -605,3 +605,27 @@ def test_limits_shipped_templates_render_exactly_as_with_the_plain_sandbox(name)
         assert "word/document.xml" in parts and parts == [p for p in after.namelist() if p.startswith("word/")]
         for part in parts:
             assert before.read(part) == after.read(part), part
+
+
+# ---- instrument and dated facts in the draft (programs issue) ------------------------------------
+
+
+def test_a_loan_gets_no_grant_arithmetic_in_the_finance_plan():
+    loan = PROGRAM.model_copy(update={"funding_types": ["darlehen"], "funding_rate_min": None, "funding_rate_max": 100})
+    doc, _ = render_doc("finanzierungsplan", DraftInput(MEASURE, loan, TOWN))
+    text = full_text(doc)
+    assert "Darlehen · bis 10.000.000 €" in text
+    assert "100 %" not in text and "Eigenanteil ab" not in text
+    assert "gibt keinen Zuschuss, sondern ein Darlehen" in text
+    context = build_context(DraftInput(MEASURE, loan, TOWN), TODAY)
+    assert context["finance"]["grant"] != context["finance"]["total"]
+
+
+def test_drafts_say_how_old_the_program_facts_are():
+    fresh = PROGRAM.model_copy(update={"facts_as_of": date(2026, 10, 1)})
+    text = full_text(render_doc("projektskizze", DraftInput(MEASURE, fresh, TOWN))[0])
+    assert "Stand der Angaben: 01.10.2026" in text and "älter als 12 Monate" not in text
+    assert "Zuschuss · Fördersatz 80–90 % · bis 10.000.000 € · Eigenanteil ab 10 %" in text
+    old = PROGRAM.model_copy(update={"facts_as_of": date(2024, 6, 1)})
+    text = full_text(render_doc("projektskizze", DraftInput(MEASURE, old, TOWN))[0])
+    assert "Stand der Angaben: 01.06.2024 – älter als 12 Monate, vor Antragstellung an der Quelle prüfen" in text

@@ -760,7 +760,17 @@ def test_overview_xlsx_and_csv_flag_measures_without_eligible_program(run_cli, t
     parsed = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert parsed[1][6] == "Gigabitförderung Bayern" and parsed[2][5].startswith("NEIN")
     assert parsed[1][4] == "250000" and parsed[2][4] == "1234,5"
-    assert "," in parsed[1][7] and float(parsed[1][7].replace(",", ".")) == rows[1][7]
+    assert parsed[1][7] == "Zuschuss · Fördersatz 80–90 % · bis 10.000.000 € · Eigenanteil ab 10 %"
+    assert "," in parsed[1][8] and float(parsed[1][8].replace(",", ".")) == rows[1][8]
+    assert rows[0][7:13] == (
+        "Förderart und Konditionen 1",
+        "Score 1",
+        "Eignung 1",
+        "Nächste Frist 1",
+        "Stand der Angaben 1",
+        "Link 1",
+    )
+    assert rows[1][11].startswith("20.11.2026")  # the day the test catalogue says a source last saw it
     assert (
         "must end in .xlsx or .csv" in run_cli("overview", "--measures", path, "--out", str(tmp_path / "x.pdf")).stderr
     )

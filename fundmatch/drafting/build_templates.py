@@ -276,8 +276,11 @@ def projektskizze():
         [
             ("Förderprogramm", "{{r program.title }}"),
             ("Fördergeber", "{{r program.funder }}"),
+            ("Förderart und Konditionen", "{{r program.instrument }}"),
             ("Rechtsgrundlage", "{{r program.legal_basis }}"),
+            ("Richtlinie und Dokumente", "{{r program.documents }}"),
             ("Nächste Frist", "{{r program.next_deadline }}"),
+            ("Programmangaben", "{{r program.facts_as_of }}"),
             ("Stand des Entwurfs", "{{r today }}"),
         ],
     )
@@ -342,6 +345,8 @@ def finanzierungsplan():
             ("Vorhaben", "{{r measure.title }}"),
             ("Antragsteller", "{{r municipality.name }}"),
             ("Förderprogramm", "{{r program.title }}"),
+            ("Förderart und Konditionen", "{{r program.instrument }}"),
+            ("Programmangaben", "{{r program.facts_as_of }}"),
             ("Stand", "{{r today }}"),
         ],
     )

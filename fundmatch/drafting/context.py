@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from docxtpl import RichText
 
-from fundmatch import vocab
+from fundmatch import identity, instrument, vocab
 from fundmatch.drafting.finance import FinancingPlan, plan
 from fundmatch.german import format_amount, format_date, format_number, format_percent
 from fundmatch.interchange import MeasureSpec
@@ -136,6 +136,16 @@ def key_dates(program: ProgramRecord, measure: MeasureSpec, today: date) -> list
     return rows or [{"date": gap("Datum"), "what": gap("Antragsfrist beim Fördergeber erfragen")}]
 
 
+def _facts_text(facts: date | None, today: date) -> dict:
+    """ "Stand der Angaben", with the warning of facts over a year old kept in the draft itself."""
+    if facts is None:
+        return gap("Stand der Programmangaben an der Quelle prüfen")
+    text = f"Stand der Angaben: {format_date(facts)}"
+    if identity.is_stale(facts, today):
+        return gap(f"{text} – älter als 12 Monate, vor Antragstellung an der Quelle prüfen")
+    return literal(text)
+
+
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
@@ -152,7 +162,9 @@ def build_context(draft: DraftInput, today: date) -> dict:
         financially_weak=bool(municipality and municipality.financially_weak),
         start=measure.start,
         time_horizon=measure.time_horizon,
+        grant_program=instrument.is_grant(program.funding_types),
     )
+    facts = identity.facts_date(program)
     m = municipality or MunicipalityInfo(name="", land=measure.land)
     upcoming = next_deadline(program.deadlines, today)
     contact = program.contacts[0] if program.contacts else None
@@ -200,6 +212,16 @@ def build_context(draft: DraftInput, today: date) -> dict:
             ),
             "contact_name": known(contact.name if contact else None, "Ansprechstelle des Fördergebers"),
             "contact_address": known(contact.address if contact else None, "Anschrift der Ansprechstelle"),
+            "instrument": literal(
+                instrument.summary(
+                    program.funding_types, program.funding_rate_min, program.funding_rate_max, program.amount_max_eur
+                )
+            ),
+            "facts_as_of": _facts_text(facts, today),
+            "documents": known(
+                "; ".join(f"{vocab.DOCUMENT_KIND.label(d.kind)}: {d.title} ({d.url})" for d in program.documents),
+                "Förderrichtlinie (Link und Fassung)",
+            ),
         },
         "finance": _finance(finance),
         "gaps": {

@@ -65,8 +65,12 @@ def plan(
     start: date | None,
     time_horizon: str | None,
     third_party_eur: float = 0.0,
+    grant_program: bool = True,
 ) -> FinancingPlan:
-    """The plan for a measure's total cost; unknown parts stay unknown (None) with a note saying so."""
+    """The plan for a measure's total cost; unknown parts stay unknown (None) with a note saying so.
+
+    A program that gives no grants (a loan, a guarantee) gets no grant arithmetic: no rate, no
+    "Zuwendung", no own share computed from them, and a note that says what is applied for instead."""
     notes: list[str] = []
     total = Decimal(str(cost_eur or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
     if not cost_eur:
@@ -83,7 +87,15 @@ def plan(
     eligible = total
     notes.append("Annahme: alle Ausgaben sind zuwendungsfähig; nicht förderfähige Ausgaben bitte abziehen.")
     rate_value = rate_max if rate_max is not None else rate_min
-    if financially_weak and rate_financially_weak is not None:
+    if not grant_program:
+        rate_value = None
+        limit = f" bis {format_amount(amount_max_eur)}" if amount_max_eur is not None else ""
+        notes.append(
+            f"Das Programm gibt keinen Zuschuss, sondern ein Darlehen oder eine Bürgschaft{limit}: "
+            "beantragt wird die Finanzierung der Ausgaben; Zins, Laufzeit und tilgungsfreie Jahre beim "
+            "Förderinstitut erfragen. Zuwendung und Eigenanteil entfallen."
+        )
+    elif financially_weak and rate_financially_weak is not None:
         rate_value = rate_financially_weak
         notes.append(f"Erhöhter Fördersatz für finanzschwache Kommunen ({format_percent(rate_value)}) angesetzt.")
     elif rate_min is not None and rate_max is not None and rate_min != rate_max:
@@ -100,7 +112,7 @@ def plan(
             grant = Decimal(str(amount_max_eur)).quantize(CENT)
             notes.append(f"Zuwendung auf den Höchstbetrag von {format_amount(grant)} begrenzt.")
         own_share = total - grant - third_party
-    else:
+    elif grant_program:
         notes.append("Das Programm nennt keinen Fördersatz: Zuwendung und Eigenanteil bitte ergänzen.")
     years_count = HORIZON_YEARS.get(time_horizon or "", 1)
     first_year = (start or date.today()).year

@@ -12,6 +12,7 @@ Stadtwerk may apply there in its own name.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ import numpy as np
 
 from fundmatch import vocab
 from fundmatch.german import format_date
+from fundmatch.scrapers.deadlines import last_occurrence, next_occurrence
 from fundmatch.scrapers.records import Deadline
 
 ELIGIBLE, CHECK, INELIGIBLE = "eligible", "check", "ineligible"
@@ -101,62 +103,175 @@ def applicant_check(applicant_types: Sequence[str], applicant: str) -> Check:
 
 
 def next_deadline(deadlines: Sequence[Deadline], today: date) -> date | None:
+    """The first day on or after ``today`` of any deadline; a yearly one in its next year unless the
+    program ends before it (see :func:`expected_round`)."""
     upcoming = [d.date for d in deadlines if d.date >= today]
-    return min(upcoming) if upcoming else None
+    expected = expected_round(deadlines, today)
+    return min([*upcoming, *([expected[0]] if expected else [])], default=None)
 
 
-def timing_check(status: str, deadlines: Sequence[Deadline], rolling: bool | None, today: date) -> Check:
+def _program_end(deadlines: Sequence[Deadline]) -> date | None:
+    return max((d.date for d in deadlines if d.kind == "end"), default=None)
+
+
+def _last_round_before(deadline: Deadline, end: date | None) -> date:
+    """The last day a yearly deadline falls on before the program's end (any day when it has none)."""
+    if end is None:
+        return date.max
+    for year in (end.year, end.year - 1):
+        day = _in_year(deadline.date, year)
+        if day <= end:
+            return day
+    raise AssertionError("a yearly day falls within a year before the end")
+
+
+def _in_year(day: date, year: int) -> date:
+    if day.month == 2 and day.day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return day.replace(year=year)
+
+
+def expected_round(deadlines: Sequence[Deadline], today: date) -> tuple[date, date] | None:
+    """(next day, last past day) of the nearest yearly deadline whose stated day has passed but which
+    recurs before the program's end; None when no such round is to be expected."""
+    end = _program_end(deadlines)
+    rounds = []
+    for deadline in deadlines:
+        if deadline.recurrence != "yearly" or deadline.kind == "end" or deadline.date >= today:
+            continue
+        upcoming = next_occurrence(deadline, today)
+        if upcoming is not None and (end is None or upcoming <= end):
+            rounds.append((upcoming, last_occurrence(deadline, today) or deadline.date))
+    return min(rounds, default=None)
+
+
+def timing_check(
+    status: str, deadlines: Sequence[Deadline], rolling: bool | None, today: date, note: str | None = None
+) -> Check:
+    """Whether the program takes applications now. ``note`` is the source's status text: a closed
+    program gives it as the reason. A yearly deadline whose day has passed means the next round is
+    expected (check), never that the program is over; an ``end`` deadline is the program's end, not
+    a submission deadline."""
     if status == "closed":
-        return Check(INELIGIBLE, "Programm geschlossen")
+        return Check(
+            INELIGIBLE, f"Programm geschlossen – laut Quelle: „{_short(note)}“" if note else "Programm geschlossen"
+        )
     if status == "withdrawn":
         return Check(INELIGIBLE, "Programm nicht mehr an der Quelle gelistet")
-    upcoming = next_deadline(deadlines, today)
-    if deadlines and upcoming is None and not rolling:
-        last = max(d.date for d in deadlines)
-        return Check(INELIGIBLE, f"alle Fristen abgelaufen (zuletzt {format_date(last)})")
+    calls = [d.date for d in deadlines if d.kind != "end"]
+    end = _program_end(deadlines)
+    upcoming = min((day for day in calls if day >= today), default=None)
+    expected = expected_round(deadlines, today)
+    if upcoming is None and expected is None:
+        if end is not None and end < today:
+            return Check(INELIGIBLE, f"Programmlaufzeit beendet ({format_date(end)})")
+        if calls and not rolling:
+            last = format_date(max(calls))
+            if end is not None:
+                running = f"Programm läuft bis {format_date(end)}"
+                return Check(CHECK, f"alle Fristen abgelaufen (zuletzt {last}); {running} – neuen Aufruf prüfen")
+            return Check(INELIGIBLE, f"alle Fristen abgelaufen (zuletzt {last})")
     if status == "forthcoming":
-        when = f", nächste Frist {format_date(upcoming)}" if upcoming else ""
+        nearest = upcoming or (expected[0] if expected else None)
+        when = f", nächste Frist {format_date(nearest)}" if nearest else ""
         return Check(ELIGIBLE, f"Aufruf angekündigt{when}")
     if upcoming is not None:
         return Check(ELIGIBLE, f"nächste Frist: {format_date(upcoming)}")
     if rolling:
-        return Check(ELIGIBLE, "Antragstellung laufend möglich")
+        until = f" (bis {format_date(end)})" if end is not None else ""
+        return Check(ELIGIBLE, f"Antragstellung laufend möglich{until}")
+    if expected is not None:
+        return Check(
+            CHECK,
+            f"nächste Runde erwartet: jährliche Frist, voraussichtlich {format_date(expected[0])} "
+            f"(zuletzt: {format_date(expected[1])})",
+        )
+    if end is not None:
+        return Check(ELIGIBLE, f"Programm läuft bis {format_date(end)}")
     if status == "unknown":
         return Check(CHECK, "Status unbekannt – prüfen, ob das Programm läuft")
     return Check(CHECK, "keine Frist angegeben – Antragsfenster prüfen")
+
+
+def _short(note: str, limit: int = 200) -> str:
+    text = " ".join(note.split())
+    return text if len(text) <= limit else text[: limit - 2].rstrip() + " …"
+
+
+NO_DAY = 0
 
 
 @dataclass(frozen=True)
 class TimingTable:
     """What :func:`timing_check` needs of every program, as arrays, so that the verdicts of a whole
     catalogue for any day are a few array operations (the reasons come from ``timing_check`` for the
-    programs shown)."""
+    programs shown).
+
+    ``last_end`` and ``recurs_until`` are optional so that an index saved before they existed still
+    loads; without them no program has an end or a yearly round."""
 
     ended: np.ndarray  # closed or withdrawn
     forthcoming: np.ndarray
-    last_deadline: np.ndarray  # ordinal of the last deadline's date; 0 for a program without deadlines
+    last_deadline: np.ndarray  # ordinal of the last non-end deadline's date; 0 without one
     rolling: np.ndarray
+    last_end: np.ndarray | None = None  # ordinal of the program's end; 0 without one
+    recurs_until: np.ndarray | None = None  # last day a yearly round can fall on; 0 without yearly deadlines
 
     @classmethod
     def of(cls, programs: Sequence[tuple[str, Sequence[Deadline], bool | None]]) -> TimingTable:
         """From (status, deadlines, rolling) of every program."""
+        ends = [_program_end(deadlines) for _, deadlines, _ in programs]
         return cls(
             ended=np.array([status in ("closed", "withdrawn") for status, _, _ in programs], dtype=bool),
             forthcoming=np.array([status == "forthcoming" for status, _, _ in programs], dtype=bool),
             last_deadline=np.array(
-                [max((d.date.toordinal() for d in deadlines), default=0) for _, deadlines, _ in programs],
+                [
+                    max((d.date.toordinal() for d in deadlines if d.kind != "end"), default=NO_DAY)
+                    for _, deadlines, _ in programs
+                ],
                 dtype=np.int32,
             ),
             rolling=np.array([bool(rolling) for _, _, rolling in programs], dtype=bool),
+            last_end=np.array([end.toordinal() if end else NO_DAY for end in ends], dtype=np.int32),
+            recurs_until=np.array(
+                [
+                    max(
+                        (
+                            _last_round_before(d, end).toordinal()
+                            for d in deadlines
+                            if d.recurrence == "yearly" and d.kind != "end"
+                        ),
+                        default=NO_DAY,
+                    )
+                    for (_, deadlines, _), end in zip(programs, ends, strict=True)
+                ],
+                dtype=np.int32,
+            ),
         )
 
     def ranks(self, today: date) -> np.ndarray:
         """``RANK`` of every program's timing verdict on ``today``, as ``timing_check`` decides it."""
-        dated = self.last_deadline > 0
-        upcoming = self.last_deadline >= today.toordinal()
-        ineligible = self.ended | (dated & ~upcoming & ~self.rolling)
-        eligible = self.forthcoming | upcoming | self.rolling
-        return np.where(ineligible, RANK[INELIGIBLE], np.where(eligible, RANK[ELIGIBLE], RANK[CHECK])).astype(np.int8)
+        day = today.toordinal()
+        zeros = np.zeros_like(self.last_deadline)
+        last_end = self.last_end if self.last_end is not None else zeros
+        recurs_until = self.recurs_until if self.recurs_until is not None else zeros
+        dated = self.last_deadline > NO_DAY
+        upcoming = self.last_deadline >= day
+        expected = ~upcoming & (recurs_until >= day)
+        has_end = last_end > NO_DAY
+        nothing_ahead = ~upcoming & ~expected
+        conditions = [
+            self.ended,
+            nothing_ahead & has_end & (last_end < day),
+            nothing_ahead & dated & ~self.rolling & has_end,
+            nothing_ahead & dated & ~self.rolling,
+            self.forthcoming | upcoming | self.rolling,
+            expected,
+        ]
+        choices = [RANK[INELIGIBLE], RANK[INELIGIBLE], RANK[CHECK], RANK[INELIGIBLE], RANK[ELIGIBLE], RANK[CHECK]]
+        # what is left: a program running until its end is eligible, anything else asks for a check
+        default = np.where(has_end, RANK[ELIGIBLE], RANK[CHECK])
+        return np.select(conditions, choices, default=default).astype(np.int8)
 
 
 def funding_type_check(funding_types: Sequence[str], wanted: str | None) -> Check | None:
@@ -189,12 +304,13 @@ def assess(
     applicant: str,
     funding_type: str | None,
     today: date,
+    status_note: str | None = None,
 ) -> Assessment:
     """All checks for one program and one measure; reasons in the order region, applicant, timing, type."""
     checks = [
         region_check(regions, land),
         applicant_check(applicant_types, applicant),
-        timing_check(status, deadlines, rolling, today),
+        timing_check(status, deadlines, rolling, today, status_note),
     ]
     typed = funding_type_check(funding_types, funding_type)
     if typed is not None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from fundmatch import identity
 from fundmatch.german import format_date, format_number
 from fundmatch.matching.service import MatchRun
 
@@ -23,7 +25,15 @@ VERDICT_LABELS = {"eligible": "förderfähig", "check": "prüfen", "ineligible":
 def header(top: int) -> list[str]:
     columns = ["Maßnahme-ID", "Maßnahme", "Land", "Handlungsfeld", "Kosten (EUR)", "Förderfähiges Programm gefunden"]
     for rank in range(1, top + 1):
-        columns += [f"Programm {rank}", f"Score {rank}", f"Eignung {rank}", f"Nächste Frist {rank}", f"Link {rank}"]
+        columns += [
+            f"Programm {rank}",
+            f"Förderart und Konditionen {rank}",
+            f"Score {rank}",
+            f"Eignung {rank}",
+            f"Nächste Frist {rank}",
+            f"Stand der Angaben {rank}",
+            f"Link {rank}",
+        ]
     return columns
 
 
@@ -40,11 +50,19 @@ def rows(run: MatchRun, top: int) -> list[list]:
             "ja" if has_eligible else "NEIN – manuell prüfen",
         ]
         for match in matches[:top]:
+            facts = match.facts_as_of
             row += [
                 match.title,
+                match.instrument,
                 round(match.score, 3),
                 VERDICT_LABELS[match.eligibility],
                 format_date(match.next_deadline) if match.next_deadline else "",
+                (
+                    format_date(facts)
+                    + (" – vor Antragstellung prüfen" if identity.is_stale(facts, date.today()) else "")
+                )
+                if facts
+                else "unbekannt – an der Quelle prüfen",
                 match.url,
             ]
         row += [""] * (len(header(top)) - len(row))

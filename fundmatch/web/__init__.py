@@ -67,17 +67,13 @@ def _age(moment: datetime | None) -> str:
     return "gestern" if days == 1 else f"vor {days} Tagen"
 
 
-STALE_AFTER_DAYS = 365
-"""Facts older than this get the warning "vor Antragstellung an der Quelle prüfen"."""
-
-
 def _facts(program: Program | ProgramRecord | Match) -> Markup:
     """ "Stand der Angaben: 01.03.2025", with a warning when the facts are over a year old."""
     day = program.facts_as_of if isinstance(program, Match) else identity.facts_date(program)
     if day is None:
         return Markup('<span class="facts stale">Stand der Angaben unbekannt – an der Quelle prüfen</span>')
     text = f"Stand der Angaben: {format_date(day)}"
-    if (date.today() - day).days > STALE_AFTER_DAYS:
+    if identity.is_stale(day, date.today()):
         return Markup(
             '<span class="facts stale">{} – älter als 12 Monate, vor Antragstellung an der Quelle prüfen</span>'
         ).format(text)
