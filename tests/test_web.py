@@ -8,10 +8,10 @@ import re
 from dataclasses import replace
 
 import pytest
-from werkzeug.datastructures import MultiDict
 from docx import Document
 from icalendar import Calendar
 from openpyxl import load_workbook
+from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
 from fundmatch import catalogue, users
