@@ -36,9 +36,9 @@ from fundmatch.shapes import (
 CODE_LIST_FIELDS = ("regions", "funding_types", "applicant_types", "topics", "subtopics")
 # Fields that are bookkeeping of the catalogue, not content of the program.
 NON_CONTENT_FIELDS = ("last_seen",)
-# Fields added in fundmatch 0.3: written only when they hold something, so a record that does not use
+# Fields added in fundmatch 0.2: written only when they hold something, so a record that does not use
 # them has the content hash (and the file) it had before.
-OPTIONAL_SINCE_0_3 = (
+ADDED_IN_0_2 = (
     "status_note",
     "contacts",
     "documents",
@@ -163,7 +163,7 @@ class ProgramRecord(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _earlier_spellings(cls, data: Any) -> Any:
-        """Null lists, and the fields of fundmatch 0.2 files (one ``contact``, a financially weak rate)."""
+        """Null lists, and the fields of fundmatch 0.1 files (one ``contact``, a financially weak rate)."""
         if not isinstance(data, dict):
             return data
         data = dict(data)
@@ -218,7 +218,7 @@ class ProgramRecord(BaseModel):
         data: dict = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if name in OPTIONAL_SINCE_0_3 and value in (None, []):
+            if name in ADDED_IN_0_2 and value in (None, []):
                 continue  # absent rather than empty, so that records which do not use them keep their hash
             if name == "deadlines":
                 value = [_deadline_dict(d) for d in value]
