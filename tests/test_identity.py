@@ -203,3 +203,33 @@ def test_cli_links_and_keeps_apart(run_cli, database):
         assert canonical_of(session, fdb) is None
     bad = run_cli("catalogue", "link", "manual:bund/kfw/ikk-208", "kein-schluessel")
     assert bad.exit_code == 1 and "QUELLE:KENNUNG" in bad.stderr
+
+
+def test_the_api_lists_a_program_once_and_names_its_records(app_and_admin, database):
+    app, _ = app_and_admin
+    with database.session() as session:
+        catalogue.apply_records(session, [curated(), scraped()], seen_at=T0)
+        from fundmatch.models import User
+
+        token = users.issue_api_token(session, session.scalar(select(User).where(User.username == "admin")))
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    page = client.get("/api/v1/programs?q=", headers=headers).get_json()
+    assert page["total"] == 1
+    (shown,) = page["programs"]
+    assert shown["key"] == "manual:bund/kfw/ikk-208"
+    assert shown["same_program"] == ["foerderdatenbank:Bund/KfW/ikk-investitionskredit-kommunen"]
+    assert shown["description"] == "Langer Text der Förderdatenbank."
+    member = client.get("/api/v1/programs/foerderdatenbank/Bund/KfW/ikk-investitionskredit-kommunen", headers=headers)
+    assert member.get_json()["program"]["shown_as"] == "manual:bund/kfw/ikk-208"
+    linked = client.post(
+        "/api/v1/programs/links",
+        json={
+            "a": "manual:bund/kfw/ikk-208",
+            "b": "foerderdatenbank:Bund/KfW/ikk-investitionskredit-kommunen",
+            "linked": False,
+        },
+        headers=headers,
+    )
+    assert linked.status_code == 200 and linked.get_json()["same_program"] == []
+    assert client.get("/api/v1/programs?q=", headers=headers).get_json()["total"] == 2
