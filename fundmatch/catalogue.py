@@ -292,7 +292,8 @@ def apply_records(
             _leave_listing(session, program, run, stamp, today, result)
     if result.touched:
         session.flush()
-        identity.relink(session)
+        if result.new or result.withdrawn or result.closed or identity.LINK_FIELDS & set(result.field_changes):
+            identity.relink(session)
         bump_version(session)
     session.flush()
     return result

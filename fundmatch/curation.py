@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -85,7 +86,7 @@ def read_form(data: Mapping, existing: Program | None = None) -> ProgramRecord:
     title = form.text("title", required=True, limit=1_000)
     level = form.code("level", vocab.LEVEL)
     regions = form.codes("regions", vocab.REGION)
-    values = dict(
+    values: dict[str, Any] = dict(
         title=title,
         summary=form.text("summary", limit=20_000),
         description=form.text("description", limit=500_000),

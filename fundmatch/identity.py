@@ -35,27 +35,24 @@ from fundmatch.models import Program, ProgramLink, utcnow
 from fundmatch.scrapers.records import MANUAL_SOURCE, ProgramRecord, parse_program_key, program_key
 
 SOURCE_PRECEDENCE = (MANUAL_SOURCE, "foerderdatenbank", "eu_funding_tenders")
+LINK_FIELDS = frozenset({"title", "funder", "regions", "url", "links", "same_as", "status"})
+"""The fields the linking rules read: a change elsewhere (a text, a deadline) cannot change a group."""
 FRESHEST_FIELDS = ("status", "status_note", "deadlines", "rolling")
 UNITED_FIELDS = ("documents", "contacts", "links", "keywords", "same_as")
 FDB_PAGE = re.compile(r"foerderdatenbank\.de/FDB/Content/DE/Foerderprogramm/(?P<id>[^?#]+?)\.html", re.I)
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^]]*\]")
-_SEPARATORS = re.compile(r"[\W_]+")
-
-
-def _words(text: str) -> list[str]:
-    return [word for word in (vocab.fold(part) for part in _SEPARATORS.split(text)) if word]
 
 
 def title_key(title: str) -> str:
     """A title as compared across sources: folded words, without what stands in brackets."""
-    return " ".join(_words(_BRACKETS.sub(" ", title)))
+    return " ".join(vocab.fold_words(_BRACKETS.sub(" ", title)))
 
 
 def _funders_agree(a: str | None, b: str | None) -> bool:
     """Funders agree when either is unknown or they share a word ("KfW" in "KfW Bankengruppe")."""
     if not a or not b:
         return True
-    return bool({w for w in _words(a) if len(w) >= 3} & {w for w in _words(b) if len(w) >= 3})
+    return bool({w for w in vocab.fold_words(a) if len(w) >= 3} & {w for w in vocab.fold_words(b) if len(w) >= 3})
 
 
 @dataclass(frozen=True)
@@ -124,6 +121,9 @@ def _precedence(row: _Row) -> tuple[bool, int, int]:
 
 def relink(session: Session) -> int:
     """Recompute every program's canonical record; the number of programs shown as part of another."""
+    curated_links: dict[int, list[str]] = dict(
+        session.execute(select(Program.id, Program.links).where(Program.source == MANUAL_SOURCE)).all()
+    )  # only curated records' links can point to a Förderdatenbank page; the rest need not be decoded
     rows = [
         _Row(
             id=p.id,
@@ -133,7 +133,7 @@ def relink(session: Session) -> int:
             funder=p.funder,
             regions=frozenset(p.regions),
             url=p.url,
-            links=tuple(p.links),
+            links=tuple(curated_links.get(p.id, ())),
             same_as=tuple(p.same_as),
             status=p.status,
         )
@@ -146,7 +146,6 @@ def relink(session: Session) -> int:
                 Program.funder,
                 Program.regions,
                 Program.url,
-                Program.links,
                 Program.same_as,
                 Program.status,
             )

@@ -18,6 +18,7 @@ import os
 import tempfile
 import threading
 import zipfile
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from importlib.metadata import version as package_version
@@ -35,7 +36,6 @@ from fundmatch.matching.thesaurus import Thesaurus
 
 INDEX_FORMAT = 4  # bump when the Matcher's learned state changes shape or meaning
 _META = "meta"
-_memory: dict[tuple[str, str], Matcher] = {}
 _lock = threading.Lock()
 
 
@@ -84,23 +84,60 @@ def load(path: Path) -> Matcher | None:
     return Matcher.from_arrays(arrays, meta, Thesaurus.load())
 
 
+@dataclass
+class _Slot:
+    """What this process holds of one database's index: the newest matcher, and the build under way."""
+
+    matcher: Matcher | None = None
+    version: str | None = None
+    building: bool = False
+    built: threading.Event = field(default_factory=threading.Event)
+
+
+_slots: dict[str, _Slot] = {}
+
+
 def current_matcher(session: Session, settings: Settings) -> Matcher:
-    """The matcher for the catalogue as it is now: from memory, from disk, or freshly fitted."""
+    """The matcher for the catalogue as it is now: from memory, from disk, or freshly fitted.
+
+    One thread per process builds a new catalogue version's index; while it does, the others keep
+    ranking with the previous index (a few seconds behind the catalogue, never an error or a queue of
+    waiting requests). Only when there is no previous index do they wait for the build."""
     version = catalogue.catalogue_version(session)
-    key = (settings.database_url, version)
     with _lock:
-        if key in _memory:
-            return _memory[key]
-        path = _cache_path(settings, version)
-        matcher = load(path) if path.exists() else None
-        if matcher is None:
-            matcher = Matcher().fit(catalogue.shown_records(session), version=version)
-            save(matcher, path)
-            database = path.name.split("-")[2]
-            for old in path.parent.glob(f"matcher-*-{database}-*"):
-                if old != path and old.suffix in (".npz", ".pickle"):
-                    old.unlink(missing_ok=True)
-        for stale in [k for k in _memory if k[0] == settings.database_url]:
-            del _memory[stale]
-        _memory[key] = matcher
+        slot = _slots.setdefault(settings.database_url, _Slot())
+        if slot.version == version and slot.matcher is not None:
+            return slot.matcher
+        if slot.building:
+            if slot.matcher is not None:
+                return slot.matcher
+            built = slot.built
+        else:
+            slot.building, slot.built = True, threading.Event()
+            built = None
+    if built is not None:
+        built.wait()
+        return current_matcher(session, settings)
+    try:
+        matcher = load_or_build(session, settings, version)
+        with _lock:
+            slot.matcher, slot.version = matcher, version
         return matcher
+    finally:
+        with _lock:
+            slot.building = False
+            slot.built.set()
+
+
+def load_or_build(session: Session, settings: Settings, version: str) -> Matcher:
+    """The index of one catalogue version from disk, or fitted and written there (old versions removed)."""
+    path = _cache_path(settings, version)
+    matcher = load(path) if path.exists() else None
+    if matcher is None:
+        matcher = Matcher().fit(catalogue.shown_records(session), version=version)
+        save(matcher, path)
+        database = path.name.split("-")[2]
+        for old in path.parent.glob(f"matcher-*-{database}-*"):
+            if old != path and old.suffix in (".npz", ".pickle"):
+                old.unlink(missing_ok=True)
+    return matcher
