@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from importlib import resources
@@ -32,7 +32,7 @@ from fundmatch.models import (
     utcnow,
 )
 from fundmatch.scrapers import source_modules
-from fundmatch.scrapers.deadlines import next_occurrence
+from fundmatch.scrapers.deadlines import next_deadline
 from fundmatch.scrapers.records import (
     MANUAL_SOURCE,
     NON_CONTENT_FIELDS,
@@ -99,13 +99,6 @@ class ApplyResult:
         return bool(self.new or self.changed or self.withdrawn or self.closed)
 
 
-def next_deadline(deadlines: Iterable[Deadline], today: date | None = None) -> date | None:
-    """The first deadline on or after today (kind ``end`` counts too; a yearly one in its next year)."""
-    today = today or date.today()
-    upcoming = [day for d in deadlines if (day := next_occurrence(d, today)) is not None]
-    return min(upcoming) if upcoming else None
-
-
 def record_from_program(program: Program) -> ProgramRecord:
     """The stored program as an interchange record."""
     return ProgramRecord(
@@ -128,7 +121,7 @@ def _write_record(program: Program, record: ProgramRecord) -> None:
     program.deadlines = data["deadlines"]
     for name in _RECORD_LISTS:
         setattr(program, name, data.get(name, []))
-    program.next_deadline = next_deadline(record.deadlines)
+    program.next_deadline = next_deadline(record.deadlines, date.today())
     program.content_hash = record.content_hash()
     program.facets = [ProgramFacet(facet=name, code=code) for name in FACET_FIELDS for code in getattr(record, name)]
 

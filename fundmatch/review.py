@@ -8,7 +8,8 @@ structure of the source changed). A held run changes nothing; its records wait i
 :class:`HeldHarvest` until an admin confirms them (``fundmatch sources confirm RUN`` or the sources
 page) or rejects them. A later run of the same source that is applied or held supersedes them.
 
-Not guarded are the fields that move with the calendar (status, deadlines, the source's Stand) and
+Not guarded are the fields that move with the calendar (status and its note, deadlines, rolling, the
+source's Stand) and
 programs leaving a listing after their last deadline: a work programme opening thirty EU topics on
 one day, or closed calls dropping out of a search, are news, not damage.
 """
@@ -30,7 +31,7 @@ from fundmatch.german import format_percent
 from fundmatch.models import HeldHarvest, Program, ScrapeRun
 from fundmatch.scrapers.records import ProgramRecord
 
-CALENDAR_FIELDS = frozenset({"status", "deadlines", "source_updated"})
+CALENDAR_FIELDS = frozenset({"status", "status_note", "deadlines", "rolling", "source_updated"})
 HELD, SUPERSEDED = "held", "superseded"
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from fundmatch import catalogue, vocab
 from fundmatch.errors import InputError
-from fundmatch.matching.eligibility import next_deadline
 from fundmatch.models import MatchDecision, Measure, Program, ProgramRevision, ScrapeRun, Strategy
+from fundmatch.scrapers.deadlines import next_deadline
 
 
 class DecisionError(InputError):

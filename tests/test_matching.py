@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -214,6 +213,165 @@ def test_the_timing_table_decides_as_timing_check(status, rolling):
     for today in (date(2026, 1, 1), date(2026, 11, 26), date(2026, 11, 27), date(2027, 3, 1)):
         expected = [el.RANK[el.timing_check(status, d, rolling, today).verdict] for d in deadline_sets]
         assert table.ranks(today).tolist() == expected
+
+
+YEARLY = Deadline(date=date(2024, 9, 30), recurrence="yearly")
+
+
+@pytest.mark.parametrize(
+    ("status", "deadlines", "rolling", "note", "verdict", "reason"),
+    [
+        (
+            "open",
+            [YEARLY],
+            None,
+            None,
+            el.CHECK,
+            "nächste Runde erwartet: jährliche Frist, voraussichtlich 30.09.2027 (zuletzt: 30.09.2026)",
+        ),
+        (  # Starke Heimat Hessen, MV E-Government: last year's Stichtag passed, the next one is a year ahead
+            "open",
+            [Deadline(date=date(2025, 3, 31), kind="cutoff", recurrence="yearly"), Deadline(date=date(2025, 3, 31))],
+            False,
+            None,
+            el.CHECK,
+            "nächste Runde erwartet: jährliche Frist, voraussichtlich 31.03.2027 (zuletzt: 31.03.2026)",
+        ),
+        (
+            "open",
+            [Deadline(date=date(2026, 12, 1), recurrence="yearly")],
+            None,
+            None,
+            el.ELIGIBLE,
+            "nächste Frist: 01.12.2026",
+        ),
+        (
+            "open",
+            [YEARLY, Deadline(date=date(2027, 12, 31), kind="end")],
+            None,
+            None,
+            el.CHECK,
+            "nächste Runde erwartet: jährliche Frist, voraussichtlich 30.09.2027 (zuletzt: 30.09.2026)",
+        ),
+        (  # no round before the program's end
+            "open",
+            [YEARLY, Deadline(date=date(2027, 6, 30), kind="end")],
+            None,
+            None,
+            el.CHECK,
+            "alle Fristen abgelaufen (zuletzt 30.09.2026); Programm läuft bis 30.06.2027 – neuen Aufruf prüfen",
+        ),
+        (
+            "open",
+            [YEARLY, Deadline(date=date(2025, 12, 31), kind="end")],
+            None,
+            None,
+            el.INELIGIBLE,
+            "Programmlaufzeit beendet (31.12.2025)",
+        ),
+        (
+            "open",
+            [Deadline(date=date(2027, 12, 31), kind="end")],
+            None,
+            None,
+            el.ELIGIBLE,
+            "Programm läuft bis 31.12.2027",
+        ),
+        (
+            "open",
+            [Deadline(date=date(2027, 12, 31), kind="end")],
+            True,
+            None,
+            el.ELIGIBLE,
+            "Antragstellung laufend möglich (bis 31.12.2027)",
+        ),
+        (
+            "forthcoming",
+            [YEARLY],
+            None,
+            None,
+            el.ELIGIBLE,
+            "Aufruf angekündigt, nächste Frist 30.09.2027",
+        ),
+        (
+            "closed",
+            [YEARLY],
+            None,
+            "Förderprogramm aktiv, Antragsstellung nicht mehr möglich",
+            el.INELIGIBLE,
+            "Programm geschlossen – laut Quelle: „Förderprogramm aktiv, Antragsstellung nicht mehr möglich“",
+        ),
+        ("open", [], None, "Programm aktiv", el.CHECK, "keine Frist angegeben – Antragsfenster prüfen"),
+    ],
+)
+def test_timing_of_yearly_rounds_program_ends_and_status_notes(status, deadlines, rolling, note, verdict, reason):
+    assert el.timing_check(status, deadlines, rolling, TODAY, note) == el.Check(verdict, reason)
+    table = el.TimingTable.of([(status, deadlines, rolling)])
+    assert table.ranks(TODAY).tolist() == [el.RANK[verdict]]
+
+
+def test_a_recurring_program_is_never_ineligible_for_a_passed_date():
+    for today in (date(2026, 10, 1), date(2027, 1, 1), date(2031, 9, 30), date(2031, 10, 1)):
+        assert el.timing_check("open", [YEARLY], None, today).verdict != el.INELIGIBLE
+
+
+def test_assess_shows_the_status_note_and_the_next_round_as_next_deadline():
+    closed = el.assess(
+        regions=["BY"],
+        applicant_types=["kommune"],
+        status="closed",
+        deadlines=[],
+        rolling=None,
+        funding_types=[],
+        land="BY",
+        applicant="kommune",
+        funding_type=None,
+        today=TODAY,
+        status_note="Mittel ausgeschöpft",
+    )
+    assert closed.verdict == el.INELIGIBLE
+    assert closed.reasons[2] == "Programm geschlossen – laut Quelle: „Mittel ausgeschöpft“"
+    assert el.next_deadline([YEARLY], TODAY) == date(2027, 9, 30)
+    assert el.next_deadline([YEARLY, Deadline(date=date(2027, 6, 30), kind="end")], TODAY) == date(2027, 6, 30)
+    assert el.next_deadline([Deadline(date=date(2026, 1, 1))], TODAY) is None
+
+
+def test_the_timing_table_decides_as_timing_check_for_yearly_and_end_deadlines():
+    sets = [
+        [YEARLY],
+        [Deadline(date=date(2024, 2, 29), recurrence="yearly")],
+        [YEARLY, Deadline(date=date(2027, 12, 31), kind="end")],
+        [YEARLY, Deadline(date=date(2027, 6, 30), kind="end")],
+        [YEARLY, Deadline(date=date(2025, 12, 31), kind="end")],
+        [Deadline(date=date(2027, 12, 31), kind="end")],
+        [Deadline(date=date(2026, 1, 1)), Deadline(date=date(2027, 12, 31), kind="end")],
+        [Deadline(date=date(2026, 1, 1)), YEARLY],
+        [Deadline(date=date(2027, 2, 1), kind="sketch"), Deadline(date=date(2024, 3, 31), recurrence="yearly")],
+    ]
+    days = [
+        date(2026, 1, 1),
+        date(2026, 9, 30),
+        date(2026, 10, 1),
+        date(2027, 2, 28),
+        date(2027, 7, 1),
+        date(2028, 3, 1),
+    ]
+    for status in ("open", "forthcoming", "closed", "unknown"):
+        for rolling in (True, False, None):
+            table = el.TimingTable.of([(status, d, rolling) for d in sets])
+            for today in days:
+                expected = [el.RANK[el.timing_check(status, d, rolling, today).verdict] for d in sets]
+                assert table.ranks(today).tolist() == expected, (status, rolling, today)
+
+
+def test_a_timing_table_saved_before_ends_and_rounds_existed_still_ranks():
+    old = el.TimingTable(
+        ended=np.array([False]),
+        forthcoming=np.array([False]),
+        last_deadline=np.array([0], dtype=np.int32),
+        rolling=np.array([True]),
+    )
+    assert old.ranks(TODAY).tolist() == [el.RANK[el.ELIGIBLE]]
 
 
 def test_the_tabulated_verdicts_are_those_of_the_checks():
@@ -651,7 +809,7 @@ def test_an_index_of_an_older_format_is_neither_loaded_nor_kept(run_cli, setting
         ".pickle"
     )
     pickled.write_bytes(b"an index of format 2")
-    index._memory.clear()
+    index._slots.clear()
     assert run_cli("match", "Glasfaser", "--land", "BY").exit_code == 0
     assert [p.name for p in (settings.data_dir / "index").iterdir()] == [current.name]
 
@@ -697,8 +855,9 @@ def test_ranking_from_a_stored_index_imports_neither_scikit_learn_nor_scipy(tmp_
     assert result.stdout.strip() == "[]"
 
 
-def test_processes_building_the_same_index_at_once_do_not_trip_over_each_other(database, settings, monkeypatch):
-    """Threads without the process lock stand for processes: each builds and writes the same index."""
+def test_processes_building_the_same_index_at_once_do_not_trip_over_each_other(database, settings):
+    """Threads that build directly (not through the process's one builder) stand for processes: each
+    builds and writes the same index."""
     from fundmatch import catalogue
     from fundmatch.matching import index
 
@@ -708,16 +867,15 @@ def test_processes_building_the_same_index_at_once_do_not_trip_over_each_other(d
         index.current_matcher(session, settings)
     with database.session() as session:
         catalogue.apply_records(session, CATALOGUE)
-    monkeypatch.setattr(index, "_lock", contextlib.nullcontext())
-    monkeypatch.setattr(index, "_memory", {})
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
 
     def build() -> None:
         try:
             with database.session() as session:
+                version = catalogue.catalogue_version(session)
                 barrier.wait()
-                assert len(index.current_matcher(session, settings).keys_) == len(CATALOGUE)
+                assert len(index.load_or_build(session, settings, version).keys_) == len(CATALOGUE)
         except BaseException as exc:  # reported below with the others
             errors.append(exc)
 
@@ -819,3 +977,69 @@ def test_the_match_page_loads_its_programs_in_one_query_whatever_it_shows(web_ap
         event.remove(engine, "before_cursor_execute", count)
     assert (shown[1], shown[3]) == (1, 3)
     assert shown["selects 1"] == shown["selects 3"]
+
+
+def test_while_one_request_builds_the_new_index_the_others_rank_with_the_previous_one(database, settings, monkeypatch):
+    """Load probe: catalogue changes under 20 clients queued every request behind each rebuild."""
+    from fundmatch import catalogue
+    from fundmatch.matching import index
+
+    monkeypatch.setattr(index, "_slots", {})
+    with database.session() as session:
+        catalogue.apply_records(session, CATALOGUE[:5])
+    with database.session() as session:
+        previous = index.current_matcher(session, settings)
+    with database.session() as session:
+        catalogue.apply_records(session, CATALOGUE)
+    started, release = threading.Event(), threading.Event()
+    real_build = index.load_or_build
+
+    def slow_build(session, settings_, version):
+        started.set()
+        release.wait(timeout=30)
+        return real_build(session, settings_, version)
+
+    monkeypatch.setattr(index, "load_or_build", slow_build)
+    built: list = []
+
+    def request() -> None:
+        with database.session() as session:
+            built.append(index.current_matcher(session, settings))
+
+    builder = threading.Thread(target=request)
+    builder.start()
+    assert started.wait(timeout=30)
+    with database.session() as session:
+        assert index.current_matcher(session, settings) is previous  # served at once, no waiting
+    release.set()
+    builder.join(timeout=30)
+    assert len(built[0].keys_) == len(CATALOGUE)
+    with database.session() as session:
+        assert index.current_matcher(session, settings) is built[0]
+
+
+def test_a_yearly_round_and_a_status_note_survive_the_index_file(tmp_path):
+    from fundmatch.matching import index
+
+    yearly = CATALOGUE[0].model_copy(
+        update={
+            "source_id": "land/mv/egovernment",
+            "deadlines": [Deadline(date=date(2026, 3, 31), kind="cutoff", recurrence="yearly")],
+            "rolling": False,
+            "status": "open",
+        }
+    )
+    closed = CATALOGUE[1].model_copy(
+        update={"source_id": "land/x/zu", "status": "closed", "status_note": "Mittel ausgeschöpft", "deadlines": []}
+    )
+    fitted = Matcher().fit([yearly, closed, *CATALOGUE[2:]])
+    path = tmp_path / "index.npz"
+    index.save(fitted, path)
+    loaded = index.load(path)
+    spec = measure(f"{yearly.title} {closed.title}")
+    for matcher in (fitted, loaded):
+        by_key = {m.key: m for m in matcher.rank(spec, top=50, include_ineligible=True, today=TODAY)}
+        mv = by_key[yearly.key]
+        assert mv.eligibility == "check" and any("nächste Runde erwartet" in r for r in mv.reasons), mv.reasons
+        assert mv.next_deadline == date(2027, 3, 31)
+        assert any("Mittel ausgeschöpft" in r for r in by_key[closed.key].reasons)

@@ -15,8 +15,8 @@ from fundmatch import identity, instrument, vocab
 from fundmatch.drafting.finance import FinancingPlan, plan
 from fundmatch.german import format_amount, format_date, format_number, format_percent
 from fundmatch.interchange import MeasureSpec
-from fundmatch.matching.eligibility import next_deadline
 from fundmatch.scrapers import source_modules
+from fundmatch.scrapers.deadlines import next_deadline
 from fundmatch.scrapers.records import ProgramRecord
 from fundmatch.shapes import strip_control
 

@@ -12,7 +12,6 @@ Stadtwerk may apply there in its own name.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +20,7 @@ import numpy as np
 
 from fundmatch import vocab
 from fundmatch.german import format_date
-from fundmatch.scrapers.deadlines import last_occurrence, next_occurrence
+from fundmatch.scrapers.deadlines import expected_round, last_occurrence, last_round_before, next_deadline, program_end
 from fundmatch.scrapers.records import Deadline
 
 ELIGIBLE, CHECK, INELIGIBLE = "eligible", "check", "ineligible"
@@ -102,49 +101,6 @@ def applicant_check(applicant_types: Sequence[str], applicant: str) -> Check:
     return Check(INELIGIBLE, f"Förderberechtigte: nur {names}")
 
 
-def next_deadline(deadlines: Sequence[Deadline], today: date) -> date | None:
-    """The first day on or after ``today`` of any deadline; a yearly one in its next year unless the
-    program ends before it (see :func:`expected_round`)."""
-    upcoming = [d.date for d in deadlines if d.date >= today]
-    expected = expected_round(deadlines, today)
-    return min([*upcoming, *([expected[0]] if expected else [])], default=None)
-
-
-def _program_end(deadlines: Sequence[Deadline]) -> date | None:
-    return max((d.date for d in deadlines if d.kind == "end"), default=None)
-
-
-def _last_round_before(deadline: Deadline, end: date | None) -> date:
-    """The last day a yearly deadline falls on before the program's end (any day when it has none)."""
-    if end is None:
-        return date.max
-    for year in (end.year, end.year - 1):
-        day = _in_year(deadline.date, year)
-        if day <= end:
-            return day
-    raise AssertionError("a yearly day falls within a year before the end")
-
-
-def _in_year(day: date, year: int) -> date:
-    if day.month == 2 and day.day == 29 and not calendar.isleap(year):
-        return date(year, 2, 28)
-    return day.replace(year=year)
-
-
-def expected_round(deadlines: Sequence[Deadline], today: date) -> tuple[date, date] | None:
-    """(next day, last past day) of the nearest yearly deadline whose stated day has passed but which
-    recurs before the program's end; None when no such round is to be expected."""
-    end = _program_end(deadlines)
-    rounds = []
-    for deadline in deadlines:
-        if deadline.recurrence != "yearly" or deadline.kind == "end" or deadline.date >= today:
-            continue
-        upcoming = next_occurrence(deadline, today)
-        if upcoming is not None and (end is None or upcoming <= end):
-            rounds.append((upcoming, last_occurrence(deadline, today) or deadline.date))
-    return min(rounds, default=None)
-
-
 def timing_check(
     status: str, deadlines: Sequence[Deadline], rolling: bool | None, today: date, note: str | None = None
 ) -> Check:
@@ -159,14 +115,14 @@ def timing_check(
     if status == "withdrawn":
         return Check(INELIGIBLE, "Programm nicht mehr an der Quelle gelistet")
     calls = [d.date for d in deadlines if d.kind != "end"]
-    end = _program_end(deadlines)
+    end = program_end(deadlines)
     upcoming = min((day for day in calls if day >= today), default=None)
     expected = expected_round(deadlines, today)
     if upcoming is None and expected is None:
         if end is not None and end < today:
             return Check(INELIGIBLE, f"Programmlaufzeit beendet ({format_date(end)})")
         if calls and not rolling:
-            last = format_date(max(calls))
+            last = format_date(max(last_occurrence(d, today) or d.date for d in deadlines if d.kind != "end"))
             if end is not None:
                 running = f"Programm läuft bis {format_date(end)}"
                 return Check(CHECK, f"alle Fristen abgelaufen (zuletzt {last}); {running} – neuen Aufruf prüfen")
@@ -207,8 +163,8 @@ class TimingTable:
     catalogue for any day are a few array operations (the reasons come from ``timing_check`` for the
     programs shown).
 
-    ``last_end`` and ``recurs_until`` are optional so that an index saved before they existed still
-    loads; without them no program has an end or a yearly round."""
+    ``last_end`` and ``recurs_until`` are None only in a table built by hand (tests): no program then
+    has an end or a yearly round."""
 
     ended: np.ndarray  # closed or withdrawn
     forthcoming: np.ndarray
@@ -220,7 +176,7 @@ class TimingTable:
     @classmethod
     def of(cls, programs: Sequence[tuple[str, Sequence[Deadline], bool | None]]) -> TimingTable:
         """From (status, deadlines, rolling) of every program."""
-        ends = [_program_end(deadlines) for _, deadlines, _ in programs]
+        ends = [program_end(deadlines) for _, deadlines, _ in programs]
         return cls(
             ended=np.array([status in ("closed", "withdrawn") for status, _, _ in programs], dtype=bool),
             forthcoming=np.array([status == "forthcoming" for status, _, _ in programs], dtype=bool),
@@ -237,7 +193,7 @@ class TimingTable:
                 [
                     max(
                         (
-                            _last_round_before(d, end).toordinal()
+                            last_round_before(d, end).toordinal()
                             for d in deadlines
                             if d.recurrence == "yearly" and d.kind != "end"
                         ),

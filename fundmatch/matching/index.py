@@ -34,7 +34,7 @@ from fundmatch.matching.ranker import Matcher
 from fundmatch.matching.text import remember_stems, remembered_stems
 from fundmatch.matching.thesaurus import Thesaurus
 
-INDEX_FORMAT = 4  # bump when the Matcher's learned state changes shape or meaning
+INDEX_FORMAT = 5  # bump when the Matcher's learned state changes shape or meaning
 _META = "meta"
 _lock = threading.Lock()
 

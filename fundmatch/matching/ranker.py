@@ -283,6 +283,7 @@ class ProgramTable:
             applicant=measure.applicant_type,
             funding_type=measure.funding_type,
             today=today,
+            status_note=self.status_note[i],
         )
 
 
@@ -514,6 +515,8 @@ class Matcher:
             "timing.forthcoming": self.timing_.forthcoming,
             "timing.last_deadline": self.timing_.last_deadline,
             "timing.rolling": self.timing_.rolling,
+            "timing.last_end": self.timing_.last_end,
+            "timing.recurs_until": self.timing_.recurs_until,
             **self.program_terms_.arrays("program_terms"),
             **self.program_concepts_.arrays("program_concepts"),
             **self.char_index_.arrays("chars"),
@@ -587,6 +590,8 @@ class Matcher:
             forthcoming=arrays["timing.forthcoming"],
             last_deadline=arrays["timing.last_deadline"],
             rolling=arrays["timing.rolling"],
+            last_end=arrays["timing.last_end"],
+            recurs_until=arrays["timing.recurs_until"],
         )
         matcher.folded_titles_ = meta["folded_titles"]
         matcher.acronyms_ = meta["acronyms"]

@@ -8,20 +8,22 @@ extracted, so ``../`` names cannot escape; size and member count are capped agai
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from lxml import etree
 
 from fundmatch import vocab
 from fundmatch.scrapers.base import ParseError, Warnings, build_record
-from fundmatch.scrapers.deadlines import iso_day
-from fundmatch.scrapers.foerderdatenbank.labels import MappedLabels, map_labels, status_from_note
+from fundmatch.scrapers.deadlines import iso_day, read_calls
+from fundmatch.scrapers.foerderdatenbank.labels import Link, MappedLabels, map_labels, program_documents
 from fundmatch.scrapers.foerderdatenbank.source import SOURCE, level_from_id, program_url, regions_from_id
 from fundmatch.scrapers.html import cap, clean_text, html_to_text, strip_control
 from fundmatch.scrapers.records import Contact, ProgramRecord
@@ -30,6 +32,14 @@ PROGRAM_DIR = "/BMWI/FDB/Content/DE/Foerderprogramm/"
 XLINK = "{http://www.w3.org/1999/xlink}href"
 _CDATA = re.compile(r"^\s*<!\[CDATA\[(.*)\]\]>\s*$", re.S)
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+# The export writes "?" where the source had a dash or typographic quotes ("Filmförderungsgesetz ? FFG",
+# "(?Minitraité?)"). A "?" between spaces (or before a line's end) is a dash; a pair hugging a word is
+# a pair of quotes. A real question mark follows its word directly and never precedes one.
+_QUOTED = re.compile(r"(^|[\s(\[/])\?([^\s?](?:[^?\n]{0,150}?[^\s?])?)\?(?=$|[\s).,;:!\]])", re.M)
+_DASH = re.compile(r"(?<=\s)\?(?=\s|$)", re.M)
+_TAGS = re.compile(r"<[^>]*>")
+# The export's rich text is machine-written: an anchor is <a … xlink:href="target:…" …>text</a>.
+_ANCHOR = re.compile(r'<a\b[^>]*?\sxlink:href="(?P<href>[^"]*)"[^>]*>(?P<text>.*?)</a>', re.S)
 
 MAX_MEMBERS = 60_000
 MAX_TOTAL_BYTES = 2_000_000_000
@@ -64,10 +74,22 @@ class Document:
     rich: dict[str, str] = field(default_factory=dict)
     links: dict[str, list[str]] = field(default_factory=dict)
     classified: dict[str, list[str]] = field(default_factory=dict)
+    _texts: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def text(self, name: str) -> str:
-        """Plain text of a rich-text property."""
-        return html_to_text(self.rich.get(name))
+        """Plain text of a rich-text property, its "?" artefacts repaired (each property parsed once)."""
+        if name not in self._texts:
+            fragment = self.rich.get(name) or ""
+            empty = not _TAGS.sub("", fragment).strip()  # most properties are an empty <div/>
+            self._texts[name] = "" if empty else repair_question_marks(html_to_text(fragment))
+        return self._texts[name]
+
+
+def repair_question_marks(text: str) -> str:
+    """The dashes and quotes the export turned into "?", back as "–" and „…“; real question marks stay."""
+    if "?" not in text:
+        return text
+    return _DASH.sub("–", _QUOTED.sub(r"\1„\2“", text))
 
 
 def _target(href: str | None) -> str | None:
@@ -236,6 +258,9 @@ def _link_url(source: ExportSource, key: str, where: str) -> str | None:
 
 
 def _contact(source: ExportSource, key: str, where: str) -> Contact | None:
+    """A Kontakt with its address and website. Named like the page's contact card: by its
+    Übergeordnete Einheit (the card's link), with its own title as the subtitle (``role``) where the
+    two differ."""
     document = source.document(key)
     if document is None:
         source.warnings.add(where, f"contact {key} is missing from the export")
@@ -253,13 +278,48 @@ def _contact(source: ExportSource, key: str, where: str) -> Contact | None:
             city = " ".join(filter(None, [address_doc.values.get("zipCode"), address_doc.values.get("city")]))
             address = ", ".join(filter(None, [street, city])) or None
             break
+    own = _lines(document.text("title"))
+    name, role = own or None, None
+    for parent_key in document.classified.get("UebergeordneteEinheit", []):
+        parent = source.document(parent_key)
+        parent_title = _lines(parent.text("title")) if parent is not None else ""
+        if parent_title and vocab.fold(parent_title) != vocab.fold(own):
+            name, role = parent_title, own or None
+        break
     return Contact(
-        name=clean_text(document.text("title")) or None,
+        name=name,
+        role=role,
         email=document.values.get("email") or None,
         phone=clean_text(document.values.get("phone")) or None,
         url=website,
         address=address,
     )
+
+
+def _lines(text: str) -> str:
+    """A multi-line title on one line, its lines joined by " / " (as the page's card subtitle reads)."""
+    return " / ".join(line for line in (clean_text(part) for part in text.split("\n")) if line)
+
+
+def _text_links(source: ExportSource, document: Document, names: tuple[str, ...], where: str) -> list[Link]:
+    """The links inside rich-text properties, resolved through their ExternerLink documents."""
+    links: list[Link] = []
+    for name in names:
+        fragment = document.rich.get(name)
+        if not fragment or "xlink:href" not in fragment:
+            continue
+        for anchor in _ANCHOR.finditer(fragment):
+            key = _target(anchor["href"])
+            url = _link_url(source, key, where) if key else None
+            if url:
+                text = clean_text(html.unescape(_TAGS.sub(" ", anchor["text"])))
+                links.append(Link(url, _link_title(source, key), text))
+    return links
+
+
+def _link_title(source: ExportSource, key: str | None) -> str:
+    target = source.document(key) if key else None
+    return " ".join(target.text("title").split()) if target is not None else ""
 
 
 def _description(document: Document) -> str | None:
@@ -275,11 +335,28 @@ def _description(document: Document) -> str | None:
     return "\n\n".join(parts) or None
 
 
-def program_from_document(document: Document, source: ExportSource, member: str) -> ProgramRecord:
+CALL_TEXTS = (
+    "teaserText",
+    "summary",
+    "regulatoryFWork",
+    "procMethod",
+    "procInfluence",
+    "progress",
+    "competenceDescr",
+    "bodyText",
+    "procDescription",
+)
+"""The properties whose texts may state deadlines, rolling applications or the status."""
+LEGAL_TEXTS = ("bodyText", "procDescription")
+
+
+def program_from_document(
+    document: Document, source: ExportSource, member: str, today: date | None = None
+) -> ProgramRecord:
     """Map one program document to a record; mandatory fields raise :class:`ParseError`.
 
     The id is the member's path (unique in the archive); a document that declares another path
-    is reported.
+    is reported. ``today`` decides whether an announced opening day still lies ahead.
     """
     program_id = member.removeprefix(PROGRAM_DIR.lstrip("/")).removesuffix(".xml")
     if document.key != "/" + member.removesuffix(".xml"):
@@ -324,12 +401,20 @@ def program_from_document(document: Document, source: ExportSource, member: str)
             funder = clean_text(funder_doc.text("title")) or None
             break
         source.warnings.add(member, f"funding body {key} is missing from the export")
-    contact = None
-    for key in document.classified.get("Kontakt", []):
-        contact = _contact(source, key, member)
-        if contact is not None:
-            break
-    links = [url for key in classes.get("ExternerLink", []) if (url := _link_url(source, key, member))]
+    contacts = [c for key in classes.get("Kontakt", []) if (c := _contact(source, key, member)) is not None]
+    further = [
+        Link(url, _link_title(source, key), _link_title(source, key))
+        for key in classes.get("ExternerLink", [])
+        if (url := _link_url(source, key, member))
+    ]
+    links = [link.url for link in further]
+    source_updated = iso_day(document.values.get("dateOfIssue"))
+    calls = read_calls(
+        [document.text(name) for name in CALL_TEXTS],
+        status_text=document.text("header"),
+        stand=source_updated,
+        today=today or date.today(),
+    )
     summary, cut_summary = cap(document.text("teaserText") or None, "summary")
     description, cut_description = cap(_description(document), "description")
     body = document.text("bodyText")
@@ -356,34 +441,40 @@ def program_from_document(document: Document, source: ExportSource, member: str)
         topics=mapped.topics,
         subtopics=subtopics,
         funder=funder,
-        status=status_from_note(document.text("header")),
+        deadlines=calls.deadlines,
+        rolling=calls.rolling,
+        status=calls.status,
+        status_note=calls.status_note,
         legal_basis=legal_basis,
-        contacts=[contact] if contact else [],
+        contacts=contacts,
+        documents=program_documents(_text_links(source, document, LEGAL_TEXTS, member), further),
         links=list(dict.fromkeys(links)),
         keywords=document.values.get("keywords", "").split(),
-        source_updated=iso_day(document.values.get("dateOfIssue")),
+        source_updated=source_updated,
     )
 
 
-def iter_programs(source: ExportSource) -> Iterator[tuple[str, ProgramRecord | ParseError]]:
+def iter_programs(source: ExportSource, today: date | None = None) -> Iterator[tuple[str, ProgramRecord | ParseError]]:
     for key in source.program_keys():
         member = source.member_name(key)
         try:
             document = parse_document(source.read(member), member)
-            yield key, program_from_document(document, source, member)
+            yield key, program_from_document(document, source, member, today)
         except CorruptArchive:
             raise
         except ParseError as exc:
             yield key, exc
 
 
-def parse_export(path: Path) -> ExportResult:
-    """Every program of an export ZIP or unpacked folder; broken members are reported and skipped."""
+def parse_export(path: Path, today: date | None = None) -> ExportResult:
+    """Every program of an export ZIP or unpacked folder; broken members are reported and skipped.
+
+    ``today`` (default: the calendar's) is the day the programs' calls are judged on."""
     with ExportSource(path) as source:
         records: list[ProgramRecord] = []
         listed: set[str] = set()
         errors = 0
-        for key, outcome in iter_programs(source):
+        for key, outcome in iter_programs(source, today):
             listed.add(key.removeprefix(PROGRAM_DIR))
             if isinstance(outcome, ParseError):
                 source.warnings.add(outcome.where, outcome.what)

@@ -34,7 +34,7 @@ def harvest(fetcher: Fetcher, config: SourceConfig) -> Harvest:
     except FetchError as exc:
         return _fallback(fetcher, config, url, exc)
     try:
-        result = parse_export(download.path)
+        result = parse_export(download.path, today=config.today)
     except ParseError as exc:
         download.discard()
         return _fallback(fetcher, config, url, exc)
@@ -104,7 +104,7 @@ def harvest_html(fetcher: Fetcher, config: SourceConfig) -> Harvest:
         try:
             response = fetcher.get(detail_url)
             harvest.fetched += 1
-            harvest.records.append(parse_detail(response.content, detail_url, warnings))
+            harvest.records.append(parse_detail(response.content, detail_url, warnings, today=config.today))
         except BotWallError as exc:
             warnings.add(detail_url, f"{exc.reason}; crawl stopped")
             complete = False

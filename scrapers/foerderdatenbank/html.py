@@ -7,14 +7,15 @@ site's intermittent ASCII-label variant reads the same. Links resolve against ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
 from fundmatch import vocab
 from fundmatch.scrapers.base import ParseError, Warnings, build_record
-from fundmatch.scrapers.deadlines import find_deadlines
-from fundmatch.scrapers.foerderdatenbank.labels import map_labels, status_from_note
+from fundmatch.scrapers.deadlines import read_calls
+from fundmatch.scrapers.foerderdatenbank.labels import Link, map_labels, program_documents
 from fundmatch.scrapers.foerderdatenbank.source import (
     SITE,
     SOURCE,
@@ -70,7 +71,9 @@ def _rows(dl: Tag) -> list[tuple[str, list[Tag]]]:
 
 
 def _contact(dd: Tag, base: str) -> Contact:
+    """One contact card; its subtitle (the lines under the name) becomes the role."""
     label = dd.select_one("p.card--title a span.link--label")
+    subtitle = dd.select_one("p.card--title-subtitle")
     email = dd.select_one("div.person-contact p.email a[href^='mailto:']")
     website = dd.select_one("div.person-contact p.website a[href]")
     tel = dd.select_one("div.person-contact p.tel")
@@ -82,8 +85,10 @@ def _contact(dd: Tag, base: str) -> Contact:
             None, [clean_text(street.get_text(" ")) if street else "", clean_text(city.get_text(" ")) if city else ""]
         )
     )
+    role = " / ".join(line for line in element_text(subtitle).split("\n") if line) if subtitle else ""
     return Contact(
         name=clean_text(label.get_text(" ")) if label else None,
+        role=role or None,
         email=mailto.removeprefix("mailto:").strip() if mailto is not None else None,
         phone=clean_text(tel.get_text(" ")).removeprefix("Tel:").strip() if tel else None,
         url=_link(website, base),
@@ -96,6 +101,16 @@ class PageTexts:
     summary: str = ""
     sections: list[tuple[str, str]] = field(default_factory=list)
     legal_basis: str = ""
+    legal_links: list[Link] = field(default_factory=list)
+
+    def add_legal(self, block: Tag, body: str, base: str) -> None:
+        """A Rechtsgrundlage block: its text, and its links (the target's title in ``title``)."""
+        self.legal_basis = "\n\n".join(filter(None, [self.legal_basis, body]))
+        for anchor in block.select("a[href]"):
+            url = _link(anchor, base)
+            if url is not None:
+                title = clean_text(attribute(anchor, "title"))
+                self.legal_links.append(Link(url, title, clean_text(anchor.get_text(" "))))
 
 
 def _without_heading(block: Tag, heading: Tag | None) -> str:
@@ -106,7 +121,7 @@ def _without_heading(block: Tag, heading: Tag | None) -> str:
     return text
 
 
-def _texts(main: Tag, where: str) -> PageTexts:
+def _texts(main: Tag, where: str, base: str) -> PageTexts:
     content = main.select_one("div.content--main")
     if content is None:
         raise ParseError(SOURCE.id, where, "no div.content--main (layout changed?)")
@@ -123,7 +138,7 @@ def _texts(main: Tag, where: str) -> PageTexts:
                 name = clean_text(heading.get_text(" ")) if heading else ""
                 body = _without_heading(block, heading)
                 if tab == TAB_LEGAL:
-                    texts.legal_basis = "\n\n".join(filter(None, [texts.legal_basis, body]))
+                    texts.add_legal(block, body, base)
                 elif vocab.fold(name) == SECTION_SUMMARY:
                     texts.summary = body
                 else:
@@ -136,14 +151,18 @@ def _texts(main: Tag, where: str) -> PageTexts:
         heading = block.find(["h2", "h3", "h4", "h5"])
         body = _without_heading(block, heading)
         if heading is not None and vocab.fold(heading.get_text(" ")) == TAB_LEGAL:
-            texts.legal_basis = "\n\n".join(filter(None, [texts.legal_basis, body]))
+            texts.add_legal(block, body, base)
         else:
             texts.sections.append((clean_text(heading.get_text(" ")) if heading else "", body))
     return texts
 
 
-def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None) -> ProgramRecord:
-    """A program detail page → record. Missing rows are normal; a missing title or meta block is not."""
+def parse_detail(
+    markup: str | bytes, url: str, warnings: Warnings | None = None, *, today: date | None = None
+) -> ProgramRecord:
+    """A program detail page → record. Missing rows are normal; a missing title or meta block is not.
+
+    ``today`` (default: the calendar's) is the day the program's calls are judged on."""
     warnings = warnings if warnings is not None else Warnings()
     raw = markup.encode("utf-8") if isinstance(markup, str) else markup
     if is_bot_wall(raw, "text/html"):
@@ -161,8 +180,8 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
         raise ParseError(SOURCE.id, url, "no program path in the canonical URL")
     values: dict[str, list[str]] = {"funding_types": [], "topics": [], "regions": [], "applicant_types": []}
     funder = None
-    contact = None
-    links: list[str] = []
+    contacts: list[Contact] = []
+    further: list[Link] = []
     for label, dds in _rows(dl):
         target = ROW_FIELDS.get(vocab.fold(label))
         if target is None:
@@ -174,16 +193,18 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
             elif target == "funder":
                 name = dd.select_one("p.card--title a span.link--label") or dd
                 funder = clean_text(name.get_text(" ")) or None
-            elif target == "contact" and contact is None:
-                contact = _contact(dd, base)
+            elif target == "contact":
+                contacts.append(_contact(dd, base))
             elif target == "links":
-                links.extend(
-                    link for a in dd.select("a.link.link-external[href]") if (link := _link(a, base)) is not None
-                )
+                for anchor in dd.select("a.link.link-external[href]"):
+                    link = _link(anchor, base)
+                    caption = clean_text((anchor.select_one("span.link--label") or anchor).get_text(" "))
+                    if link is not None:
+                        further.append(Link(link, caption, caption))
     mapped = map_labels(**values)
     for message in mapped.warnings:
         warnings.add(url, message)
-    texts = _texts(main, url)
+    texts = _texts(main, url, base)
     description = "\n\n".join(
         f"{name}\n{body}" if name and vocab.fold(name) != SECTION_FULL else body
         for name, body in texts.sections
@@ -192,7 +213,12 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
     meta_description = attribute(page.select_one("meta[name='description'][content]"), "content")
     summary = texts.summary or clean_text(meta_description)
     keywords = attribute(page.select_one("meta[name='keywords'][content]"), "content")
-    status_note = main.select_one("p.subtitle--text")
+    banner = main.select_one("p.subtitle--text")
+    calls = read_calls(
+        [summary, *(body for _, body in texts.sections), texts.legal_basis],
+        status_text=clean_text(banner.get_text(" ")) if banner else None,
+        today=today or date.today(),
+    )
     level = level_from_id(program_id)
     regions = mapped.regions
     if not regions:
@@ -218,11 +244,14 @@ def parse_detail(markup: str | bytes, url: str, warnings: Warnings | None = None
         applicant_types=mapped.applicant_types,
         topics=mapped.topics,
         funder=funder,
-        deadlines=find_deadlines("\n".join(filter(None, [description, texts.legal_basis]))),
-        status=status_from_note(clean_text(status_note.get_text(" ")) if status_note else None),
+        deadlines=calls.deadlines,
+        rolling=calls.rolling,
+        status=calls.status,
+        status_note=calls.status_note,
         legal_basis=legal_text,
-        contacts=[contact] if contact else [],
-        links=list(dict.fromkeys(links)),
+        contacts=contacts,
+        documents=program_documents(texts.legal_links, further),
+        links=list(dict.fromkeys(link.url for link in further)),
         keywords=(keywords or "").split(),
     )
 

@@ -78,6 +78,13 @@ def test_contact_resolves_kontakt_adresse_and_website():
     assert BAYERN.contacts[0].address == "Königinstraße 17, 80539 München"
 
 
+def test_contact_is_named_by_its_parent_unit_with_its_own_title_as_subtitle():
+    # as the page's card shows it: the card links to (and names) the Übergeordnete Einheit
+    (contact,) = BUND.contacts
+    assert (contact.name, contact.role) == ("Projektträger Gigabit", "Projektträger Gigabit (PT Gigabit)")
+    assert BAYERN.contacts[0].role is None  # no parent unit
+
+
 def test_links_resolve_externer_link_documents_and_misplaced_kontakt_links():
     assert BUND.links[0] == "https://gigabitbuero.bund.de/kommunen/beratung"
     assert "https://www.foerderdatenbank.de/FDB/Content/DE/Kontakt/E/eu-kommission-agri.html" in EU.links
@@ -95,8 +102,29 @@ def test_rich_text_unescaped_once_or_twice_and_control_characters_removed():
             assert "&#" not in text and "&amp;" not in text and "\x02" not in text and "<![CDATA[" not in text
 
 
-def test_question_mark_artefact_stays_as_the_source_has_it():
-    assert BUND.title.startswith("Gigabit-Beratung für Kommunen ? Förderung")
+def test_question_mark_artefact_is_repaired_to_a_dash():
+    assert BUND.title.startswith("Gigabit-Beratung für Kommunen – Förderung")
+    assert EU.legal_basis.startswith("Aufruf zur Einreichung von Vorschlägen – Smarte Dörfer Europa 2025")
+
+
+@pytest.mark.parametrize(
+    ("text", "repaired"),
+    [
+        ("Filmförderungsgesetz ? FFG", "Filmförderungsgesetz – FFG"),
+        (
+            "Filmförderungsanstalt ? Bundesanstalt des öffentlichen Rechts ?",
+            "Filmförderungsanstalt – Bundesanstalt des öffentlichen Rechts –",
+        ),
+        ("(SGB III ? Arbeitsförderung, §§ 88 ff.)", "(SGB III – Arbeitsförderung, §§ 88 ff.)"),
+        ("Koproduktion (?Minitraité?)", "Koproduktion („Minitraité“)"),
+        ("das Programm ?Digitales Amt MV? fördert", "das Programm „Digitales Amt MV“ fördert"),
+        ("Was wird gefördert? Gefördert werden Fachverfahren.", "Was wird gefördert? Gefördert werden Fachverfahren."),
+        ("Wer? Was? Wann?", "Wer? Was? Wann?"),
+        ("Fragen?\nAntworten", "Fragen?\nAntworten"),
+    ],
+)
+def test_repair_question_marks(text, repaired):
+    assert export.repair_question_marks(text) == repaired
 
 
 def test_summary_description_and_legal_basis():
@@ -115,9 +143,117 @@ def test_publication_date_and_meaningless_expiration():
     assert SH.source_updated is None
 
 
-def test_header_note_marks_program_closed():
-    assert SACHSEN.status == "closed"
-    assert NRW.status == "open"
+def test_header_note_marks_program_closed_and_is_kept_as_the_reason():
+    assert (SACHSEN.status, SACHSEN.status_note) == ("closed", "Programm aktiv, Antragstellung nicht möglich")
+    assert (NRW.status, NRW.status_note) == ("open", None)
+
+
+def test_deadlines_are_read_from_the_export_texts():
+    assert [(d.date, d.kind) for d in BUND.deadlines] == [(date(2027, 11, 30), "submission")]  # bodyText
+    assert [(d.date, d.kind, d.note) for d in NRW.deadlines] == [  # procInfluence "Antragstermine"
+        (date(2026, 5, 15), "sketch", "Projektskizzen können bis zum 15.05.2026 eingereicht werden.")
+    ]
+    assert BAYERN.deadlines == [] and BAYERN.rolling is None
+
+
+def test_documents_from_the_legal_basis_links_and_the_further_links_richtlinie_first():
+    assert [(d.kind, d.title, d.url) for d in BUND.documents] == [
+        (
+            "richtlinie",
+            "Gigabit-Beratungsrichtlinie vom 14.03.2025",
+            "https://bmds.bund.de/SharedDocs/Downloads/gigabit-beratungsrichtlinie.pdf?__blob=publicationFile&v=4",
+        ),
+        (
+            "formular",
+            "Die Bundesregierung - easy-Online: Elektronisches Antragssystem",
+            "https://foerderportal.bund.de/easyonline/",
+        ),
+        (
+            "merkblatt",
+            "PT Gigabit - Merkblatt Beratungsleistungen (PDF)",
+            "https://www.pt-gigabit.de/downloads/merkblatt-beratungsleistungen.pdf",
+        ),
+    ]
+    assert [(d.kind, d.title) for d in NRW.documents] == [
+        ("richtlinie", "Förderrichtlinie Smart Region NRW vom 09.12.2025"),
+        ("aufruf", "Förderaufruf Smart Region NRW 2026"),  # "(externer Link)" dropped
+    ]
+    assert [d.kind for d in EU.documents] == ["aufruf"]
+    # an information page among the further links is a link, not a document
+    assert "https://gigabitbuero.bund.de/kommunen/beratung" in BUND.links
+    assert all(d.url != "https://gigabitbuero.bund.de/kommunen/beratung" for d in BUND.documents)
+
+
+CALLS = {r.source_id: r for r in parse_export(FILES / "foerderdatenbank_export_calls", today=date(2026, 12, 8)).records}
+MV = CALLS["Land/Mecklenburg-Vorpommern/egovernment-kommunen-mv"]
+BW = CALLS["Land/Baden-Wuerttemberg/zukunftskommune-bw-aufruf-2027"]
+SN_ROLLING = CALLS["Land/Sachsen/breitbandberatung-kommunen-sachsen"]
+
+
+def test_a_yearly_stichtag_is_a_yearly_cutoff_in_the_year_of_the_richtlinie():
+    assert [(d.date, d.kind, d.recurrence) for d in MV.deadlines] == [(date(2024, 9, 30), "cutoff", "yearly")]
+    assert MV.status == "open"  # "Vorhaben müssen bis zum 31.12.2027 abgeschlossen sein" is no deadline
+
+
+def test_every_contact_of_the_program_with_its_subtitle():
+    assert [(c.name, c.role, c.phone, c.address) for c in MV.contacts] == [
+        (
+            "Landesförderinstitut Mecklenburg-Vorpommern (LFI)",
+            "Abteilung Kommunalförderung / Team E-Government",
+            "+49 385 6363-1500",
+            "Werkstraße 213, 19061 Schwerin",
+        ),
+        (
+            "Ministerium für Inneres, Bau und Digitalisierung – Referat Digitale Verwaltung",
+            None,
+            "+49 385 588-12345",
+            None,
+        ),
+    ]
+
+
+def test_quotes_and_dashes_repaired_real_question_marks_kept():
+    assert (
+        MV.title == "Förderung kommunaler E-Government-Vorhaben „Digitales Amt MV“ – Zuschüsse für Ämter und Gemeinden"
+    )
+    assert "Was wird gefördert? Gefördert werden" in MV.description
+
+
+def test_documents_link_the_richtlinie_and_the_form_of_the_legal_basis_text():
+    assert [(d.kind, d.title) for d in MV.documents] == [
+        (
+            "richtlinie",
+            "E-Government-Richtlinie MV vom: 14.02.2024 "
+            "Ministerium für Inneres, Bau und Digitalisierung Mecklenburg-Vorpommern",
+        ),
+        ("formular", "Antragsformular E-Government-Förderung (PDF, nicht barrierefrei)"),
+    ]
+    assert [(d.kind, d.title) for d in BW.documents] == [
+        ("richtlinie", "VwV Zukunftskommune vom 10.11.2026"),
+        ("aufruf", "Förderaufruf Zukunftskommune 2027 (PDF)"),
+        ("merkblatt", "Zukunftskommune – Häufige Fragen (FAQ)"),
+    ]
+
+
+def test_an_announced_two_stage_call_is_forthcoming_with_both_stages():
+    assert (BW.status, BW.status_note) == (
+        "forthcoming",
+        "Projektskizzen können vom 01.03.2027 bis zum 30.04.2027 eingereicht werden.",
+    )
+    assert [(d.date, d.kind) for d in BW.deadlines] == [
+        (date(2027, 4, 30), "sketch"),
+        (date(2027, 9, 30), "submission"),
+    ]
+    opened = {
+        r.source_id: r for r in parse_export(FILES / "foerderdatenbank_export_calls", today=date(2027, 3, 2)).records
+    }
+    assert opened[BW.source_id].status == "open"
+
+
+def test_rolling_until_the_richtlinie_expires_and_a_conditional_sentence_does_not_close():
+    assert SN_ROLLING.rolling is True and SN_ROLLING.status == "open"
+    assert [(d.date, d.kind) for d in SN_ROLLING.deadlines] == [(date(2028, 12, 31), "end")]
+    assert SN_ROLLING.contacts[0].name == "Sächsische Aufbaubank – Förderbank – (SAB)"
 
 
 def test_zip_reads_like_the_folder(tmp_path):

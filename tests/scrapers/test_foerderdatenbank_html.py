@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from fundmatch.scrapers.base import ParseError, Warnings
@@ -87,6 +89,7 @@ def test_funder_name_with_whitespace_runs():
 def test_contact_card():
     (contact,) = TABBED.contacts
     assert contact.name == "Regierung von Niederbayern"
+    assert contact.role == "Sachgebiet 24 / Förderstelle Digitale Kommune"  # the card's subtitle
     assert contact.phone == "0871 808-1240"
     assert contact.email == "digitale-kommune@reg-nb.bayern.de"
     assert contact.url == "https://www.regierung.niederbayern.bayern.de/digitale-kommune/"
@@ -123,18 +126,68 @@ def test_single_block_goes_to_legal_basis_without_its_heading():
     assert MISSING.legal_basis.startswith("Richtlinie zur Förderung energieeffizienter kommunaler Straßenbeleuchtung")
 
 
+def test_every_contact_card_with_its_subtitle():
+    page = (FILES / "foerderdatenbank_detail_tabbed.html").read_text(encoding="utf-8")
+    start = page.index('href="FDB/Content/DE/Kontakt/_Uebergeordnet/R/')
+    start = page.rindex('<dd class="card">', 0, start)
+    end = page.index("</dd>", start) + len("</dd>")
+    second = (
+        '<dd class="card"> <p class="card--title">'
+        ' <a class="" href="FDB/Content/DE/Kontakt/_Uebergeordnet/S/stmd.html">'
+        ' <span class="link--label"> Bayerisches Staatsministerium für Digitales </span> </a> </p>'
+        ' <p class="card--title-subtitle">Referat D 3<br/>Fachliche Fragen</p>'
+        ' <div class="person-contact"> <p class="email"> <a href="mailto:d3@stmd.bayern.de">'
+        ' <span class="link--label">d3@stmd.bayern.de</span> </a> </p> </div> </dd>'
+    )
+    record = parse_detail(page[:end] + " " + second + page[end:], "file:two-contacts")
+    assert [(c.name, c.role, c.email) for c in record.contacts] == [
+        (
+            "Regierung von Niederbayern",
+            "Sachgebiet 24 / Förderstelle Digitale Kommune",
+            "digitale-kommune@reg-nb.bayern.de",
+        ),
+        ("Bayerisches Staatsministerium für Digitales", "Referat D 3 / Fachliche Fragen", "d3@stmd.bayern.de"),
+    ]
+
+
 def test_dated_deadline_in_the_text_is_found():
     assert [(d.date.isoformat(), d.kind) for d in LEGAL.deadlines] == [("2027-11-30", "submission")]
-    assert TABBED.deadlines == []  # "bis zum 31. März" names no year
+
+
+def test_yearly_dates_of_the_antragstermine_tab_in_the_year_of_the_richtlinie():
+    # "jeweils bis zum 31. März und bis zum 30. September eines Jahres"; Richtlinie "vom 12. Februar 2025"
+    assert [(d.date, d.kind, d.recurrence) for d in TABBED.deadlines] == [
+        (date(2025, 3, 31), "submission", "yearly"),
+        (date(2025, 9, 30), "submission", "yearly"),
+    ]
+    assert TABBED.rolling is None
+
+
+def test_documents_from_the_rechtsgrundlage_links_and_further_links():
+    assert [(d.kind, d.title, d.url) for d in TABBED.documents] == [
+        (
+            "richtlinie",
+            "Richtlinie Digitale Kommune Bayern vom 12. Februar 2025",
+            "https://www.verkuendung-bayern.de/baymbl/2025-88/",
+        ),
+        (
+            "merkblatt",
+            "Merkblatt zum Antragsverfahren (PDF)",
+            SITE + "FDB/Content/DE/Download/merkblatt-digitale-kommune-bayern.pdf?__blob=publicationFile&v=3",
+        ),
+    ]
+    assert [d.kind for d in LEGAL.documents] == ["richtlinie", "formular", "merkblatt"]
+    assert MISSING.documents[0].title.startswith("Richtlinie zur Förderung energieeffizienter kommunaler")
+    assert all(d.url.startswith("https://") for r in ALL for d in r.documents)  # never the print button
 
 
 def test_keywords_from_meta():
     assert LEGAL.keywords[:3] == ["Glasfaser", "Breitband", "Gigabit"]
 
 
-def test_status_note_closes_the_program():
-    assert MISSING.status == "closed"
-    assert TABBED.status == "open"
+def test_status_note_closes_the_program_and_is_kept_as_the_reason():
+    assert (MISSING.status, MISSING.status_note) == ("closed", "Programm aktiv, Antragstellung nicht möglich")
+    assert (TABBED.status, TABBED.status_note) == ("open", None)
 
 
 def test_layout_change_is_a_parse_error_naming_what_is_missing():
