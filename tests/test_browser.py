@@ -96,7 +96,7 @@ def test_consultant_from_measure_to_draft(server, browser, tmp_path):
     page.wait_for_url(server + "/")
     assert page.get_by_role("heading", name="Übersicht").is_visible()
 
-    page.get_by_role("link", name="Kommunen").click()
+    page.get_by_role("link", name="Kommunen", exact=True).click()  # due reviews on the dashboard name Kommunen too
     page.get_by_label("Name").fill("Markt Musterhausen")
     page.get_by_label("Bundesland").select_option("BY")
     page.get_by_label("Amtlicher Gemeindeschlüssel (8 Ziffern)").fill("09162000")
