@@ -267,7 +267,7 @@ def catalogue_list(ctx: CliContext, output_format: str, **filters) -> None:
       fundmatch catalogue list --land NW --applicant kommune --topic digitalisierung
       fundmatch catalogue list --text Breitband --format json
     """
-    from fundmatch import catalogue
+    from fundmatch import catalogue, identity, instrument
 
     query = _program_filter(**filters)
     with ctx.session() as session:
@@ -280,6 +280,10 @@ def catalogue_list(ctx: CliContext, output_format: str, **filters) -> None:
                 "regions": p.regions,
                 "status": p.status,
                 "next_deadline": p.next_deadline.isoformat() if p.next_deadline else None,
+                "instrument": instrument.summary(
+                    p.funding_types, p.funding_rate_min, p.funding_rate_max, p.amount_max_eur
+                ),
+                "facts_as_of": facts.isoformat() if (facts := identity.facts_date(p)) else None,
             }
             for p in programs
         ]
@@ -290,8 +294,9 @@ def catalogue_list(ctx: CliContext, output_format: str, **filters) -> None:
     for row in rows:
         deadline = row["next_deadline"] or ("-")
         click.echo(
-            f"{row['key']}\n    {row['title'][:100]}\n    {row['level']} · {','.join(row['regions'])} · "
-            f"{row['status']} · Frist: {deadline}"
+            f"{row['key']}\n    {row['title'][:100]}\n    {row['instrument']}\n    {row['level']} · "
+            f"{','.join(row['regions'])} · {row['status']} · Frist: {deadline} · Stand der Angaben: "
+            f"{row['facts_as_of'] or 'unbekannt'}"
         )
 
 
@@ -570,7 +575,9 @@ def _print_matches(run) -> None:
         for rank, match in enumerate(matches, 1):
             deadline = german.format_date(match.next_deadline) if match.next_deadline else "–"
             click.echo(f"{rank:>3}. {match.score:.2f}  [{match.eligibility}]  {match.title[:90]}")
-            click.echo(f"        {match.key}  ·  Frist: {deadline}")
+            facts = german.format_date(match.facts_as_of) if match.facts_as_of else "unbekannt"
+            click.echo(f"        {match.instrument}")
+            click.echo(f"        {match.key}  ·  Frist: {deadline}  ·  Stand der Angaben: {facts}")
             click.echo(f"        Gründe: {'; '.join(match.reasons)}")
             if match.matched_terms:
                 click.echo(f"        Begriffe: {', '.join(match.matched_terms[:8])}")

@@ -137,6 +137,20 @@ def test_list_filters_and_json(run_cli, tmp_path):
     assert "1 programs" in run_cli("catalogue", "list", "--land", "BY").stdout
 
 
+def test_list_and_match_show_instrument_and_the_date_of_the_facts(run_cli, tmp_path):
+    loan = program(
+        source_id="kredit", title="Kommunalkredit Glasfaser", funding_types=["darlehen"], facts_as_of="2026-10-01"
+    )
+    run_cli("catalogue", "import", write(tmp_path, "a.json", document(loan)))
+    listed = run_cli("catalogue", "list").stdout
+    assert "Darlehen" in listed and "Stand der Angaben: 2026-10-01" in listed
+    assert json.loads(run_cli("catalogue", "list", "--format", "json").stdout)["programs"][0]["instrument"].startswith(
+        "Darlehen"
+    )
+    matched = run_cli("match", "Glasfaser Kredit", "--land", "BY").stdout
+    assert "Darlehen" in matched and "Stand der Angaben: 01.10.2026" in matched
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
