@@ -364,16 +364,6 @@ def test_the_timing_table_decides_as_timing_check_for_yearly_and_end_deadlines()
                 assert table.ranks(today).tolist() == expected, (status, rolling, today)
 
 
-def test_a_timing_table_saved_before_ends_and_rounds_existed_still_ranks():
-    old = el.TimingTable(
-        ended=np.array([False]),
-        forthcoming=np.array([False]),
-        last_deadline=np.array([0], dtype=np.int32),
-        rolling=np.array([True]),
-    )
-    assert old.ranks(TODAY).tolist() == [el.RANK[el.ELIGIBLE]]
-
-
 def test_the_tabulated_verdicts_are_those_of_the_checks():
     for land, applicant, funding_type in [("BY", "kommune", None), ("SN", "hochschule", "darlehen")]:
         spec = measure("Glasfaser", land=land, applicant_type=applicant, funding_type=funding_type)
@@ -1043,3 +1033,23 @@ def test_a_yearly_round_and_a_status_note_survive_the_index_file(tmp_path):
         assert mv.eligibility == "check" and any("nächste Runde erwartet" in r for r in mv.reasons), mv.reasons
         assert mv.next_deadline == date(2027, 3, 31)
         assert any("Mittel ausgeschöpft" in r for r in by_key[closed.key].reasons)
+
+
+def test_shared_terms_are_only_what_stands_in_the_program_text_and_never_weak_words():
+    """LEADER Hessen was credited with "OZG-Onlinedienste", a KfW loan with "Bürgerbeteiligung" from
+    "kommunaler Beteiligung", an IT program with "Ende" from "Ende-zu-Ende"."""
+    catalogue = [
+        *CATALOGUE,
+        record("leader-he", "LEADER Hessen", "Ländliche Räume; digitale Dienste im Dorf.", regions=["HE"]),
+        record("kfw", "KfW Kredit", "Kredite für Investitionen mit kommunaler Beteiligung.", regions=["DE"]),
+        record("it", "IT-Sicherheit", "Sichere Kommunikation von Anfang bis Ende.", regions=["DE"]),
+    ]
+    matcher = Matcher().fit(catalogue)
+
+    def terms(text: str, key: str) -> list[str]:
+        found = matcher.rank(measure(text, land="HE"), top=20, include_ineligible=True, today=TODAY)
+        return next(m.matched_terms for m in found if m.source_id == key)
+
+    assert terms("OZG-Onlinedienste für Bürgerinnen", "leader-he") == ["Dienste"]
+    assert terms("Bürgerbeteiligung online", "kfw") == ["Beteiligung"]
+    assert terms("Ende-zu-Ende-Verschlüsselung und Sicherheit", "it") == ["Sicherheit"]

@@ -161,17 +161,14 @@ NO_DAY = 0
 class TimingTable:
     """What :func:`timing_check` needs of every program, as arrays, so that the verdicts of a whole
     catalogue for any day are a few array operations (the reasons come from ``timing_check`` for the
-    programs shown).
-
-    ``last_end`` and ``recurs_until`` are None only in a table built by hand (tests): no program then
-    has an end or a yearly round."""
+    programs shown)."""
 
     ended: np.ndarray  # closed or withdrawn
     forthcoming: np.ndarray
     last_deadline: np.ndarray  # ordinal of the last non-end deadline's date; 0 without one
     rolling: np.ndarray
-    last_end: np.ndarray | None = None  # ordinal of the program's end; 0 without one
-    recurs_until: np.ndarray | None = None  # last day a yearly round can fall on; 0 without yearly deadlines
+    last_end: np.ndarray  # ordinal of the program's end; 0 without one
+    recurs_until: np.ndarray  # last day a yearly round can fall on; 0 without yearly deadlines
 
     @classmethod
     def of(cls, programs: Sequence[tuple[str, Sequence[Deadline], bool | None]]) -> TimingTable:
@@ -208,9 +205,7 @@ class TimingTable:
     def ranks(self, today: date) -> np.ndarray:
         """``RANK`` of every program's timing verdict on ``today``, as ``timing_check`` decides it."""
         day = today.toordinal()
-        zeros = np.zeros_like(self.last_deadline)
-        last_end = self.last_end if self.last_end is not None else zeros
-        recurs_until = self.recurs_until if self.recurs_until is not None else zeros
+        last_end, recurs_until = self.last_end, self.recurs_until
         dated = self.last_deadline > NO_DAY
         upcoming = self.last_deadline >= day
         expected = ~upcoming & (recurs_until >= day)

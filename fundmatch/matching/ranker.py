@@ -42,6 +42,9 @@ _PRIVATE_TEXT = re.compile(
 _BRACKETED = re.compile(r"\(([^()]{3,60})\)")
 _ACRONYM = re.compile(r"(?<![\w-])([A-ZÄÖÜ][A-Za-z0-9ÄÖÜäöüß]{1,9})(?![\w])")
 _WORD = re.compile(r"[\wÄÖÜäöüß][\wÄÖÜäöüß.\-]*")
+MIN_SHOWN_PART = 5  # a compound part shorter than this ("Ende", "Amt") says nothing shown on its own
+WEAK_TERMS = frozenset({"ende", "beginn", "teil", "art", "jahr", "jahre", "zeit", "neue", "neuen", "weitere"})
+"""Words too general to be shown as "Gemeinsame Begriffe", however rare in the catalogue."""
 NAME_SCORE_CUTOFF = 90
 NAME_CANDIDATES = 50
 GENERAL_PROGRAM_TITLE = re.compile(
@@ -155,7 +158,7 @@ class Query:
     text: str
     tokens: list[str]
     mentions: list[Mention]
-    terms: list[tuple[str, list[int]]] | None = None
+    terms: list[tuple[str, int]] | None = None
 
 
 def _identity(tokens):
@@ -829,35 +832,41 @@ class Matcher:
             facts_as_of=date.fromisoformat(facts) if facts else None,
         )
 
-    def _query_terms(self, query: Query) -> list[tuple[str, list[int]]]:
-        """The measure's words with the informative vocabulary columns each stands for (computed once)."""
+    def _query_terms(self, query: Query) -> list[tuple[str, int]]:
+        """What of the measure's words can be shown as shared: (the form shown, its vocabulary column).
+
+        A whole word is shown as the measure writes it; a compound part only as the part itself
+        ("Beteiligung" of "Bürgerbeteiligung", never the whole word, which the program need not
+        contain), and only a part long and specific enough to mean something on its own (not "Ende"
+        of "Ende-zu-Ende"). Computed once per measure."""
         if query.terms is None:
             vocabulary = self.vectorizer_.vocabulary_
-            terms: dict[str, tuple[str, list[int]]] = {}
+            terms: dict[int, str] = {}
             for word in re.findall(r"[\wÄÖÜäöüß][\wÄÖÜäöüß\-]*", query.text):
-                folded = fold(word)
-                if folded in terms:
-                    continue
-                columns = []
+                segments = {fold(segment): segment for segment in word.split("-")}
                 for part in content_words(word):
-                    for token in (stem(part), *(stem(p) for p in self.splitter_.split(part))):
+                    shown = [(segments.get(fold(part), word), stem(part))]
+                    shown += [
+                        (piece[:1].upper() + piece[1:], stem(piece))
+                        for piece in self.splitter_.split(part)
+                        if len(piece) >= MIN_SHOWN_PART and fold(piece) not in WEAK_TERMS
+                    ]
+                    for form, token in shown:
                         column = vocabulary.get(token)
-                        if column is not None and self.informative_[column]:
-                            columns.append(column)
-                if columns:
-                    terms[folded] = (word, sorted(set(columns), key=lambda c: -self.vectorizer_.idf_[c]))
-            query.terms = list(terms.values())
+                        if column is not None and self.informative_[column] and fold(form) not in WEAK_TERMS:
+                            terms.setdefault(column, form)
+            query.terms = [(form, column) for column, form in terms.items()]
         return query.terms
 
     def _matched_terms(self, i: int, query: Query) -> list[str]:
-        """Words of the measure whose stems (or compound parts) occur in the program's text, rarest first."""
+        """The shown forms of the measure's terms whose stems stand in the program's own text, rarest first."""
         columns = set(self.program_terms_.of_row(i).tolist())
-        found: list[tuple[float, int, str]] = []
-        for word, candidates in self._query_terms(query):
-            hit = next((c for c in candidates if c in columns), None)
-            if hit is not None:
-                found.append((-self.vectorizer_.idf_[hit], len(found), word))
-        return [word for _, _, word in sorted(found)][:8]
+        found = sorted(
+            (-self.vectorizer_.idf_[column], n, form)
+            for n, (form, column) in enumerate(self._query_terms(query))
+            if column in columns
+        )
+        return list(dict.fromkeys(form for _, _, form in found))[:8]
 
     def _shared_concepts(self, i: int, query: Query) -> list[str]:
         program_concepts = {self.concept_names_[k] for k in self.program_concepts_.of_row(i).tolist()}
