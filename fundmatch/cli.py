@@ -573,6 +573,8 @@ def _print_matches(run) -> None:
         if not matches:
             click.echo("    keine passenden Programme")
         for rank, match in enumerate(matches, 1):
+            if match.section == "general" and (rank == 1 or matches[rank - 2].section != "general"):
+                click.echo("    Allgemeine Finanzierung (Kredite und Fonds für Investitionen jeder Art):")
             deadline = german.format_date(match.next_deadline) if match.next_deadline else "–"
             click.echo(f"{rank:>3}. {match.score:.2f}  [{match.eligibility}]  {match.title[:90]}")
             facts = german.format_date(match.facts_as_of) if match.facts_as_of else "unbekannt"

@@ -243,6 +243,8 @@ class Match(BaseModel):
     amount_max_eur: Amount = None
     facts_as_of: Annotated[date | None, IsoDate()] = None
     """When the program's facts were last checked at the source (Stand der Angaben)."""
+    section: Annotated[str, Code(vocab.MATCH_SECTION, default="specific")] = "specific"
+    """``general`` for a general financing instrument, listed apart under "Allgemeine Finanzierung"."""
 
     @property
     def key(self) -> str:
@@ -269,6 +271,8 @@ class Match(BaseModel):
 class MeasureMatches(BaseModel):
     measure_id: str
     matches: list[Match]
+    hidden: list[str] = Field(default_factory=list)
+    """Keys of programs the consultant marked "nicht relevant" for this measure (left out of ``matches``)."""
 
 
 class MatchesDocument(BaseModel):

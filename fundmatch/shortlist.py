@@ -3,6 +3,7 @@ upcoming deadlines, the ICS calendar of shortlisted deadlines, news that concern
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from fundmatch import catalogue, vocab
 from fundmatch.errors import InputError
+from fundmatch.interchange import Match
 from fundmatch.models import MatchDecision, Measure, Program, ProgramRevision, ScrapeRun, Strategy
 from fundmatch.scrapers.deadlines import next_deadline
 
@@ -46,6 +48,32 @@ def decisions_for(session: Session, measure_id: int) -> dict[str, MatchDecision]
         select(MatchDecision).where(MatchDecision.measure_id == measure_id).options(selectinload(MatchDecision.program))
     )
     return {d.program.key: d for d in rows}
+
+
+@dataclass(frozen=True)
+class ArrangedMatches:
+    """A measure's matches as consultants see them: the specific programs (shortlisted ones first), the
+    general financing instruments apart ("Allgemeine Finanzierung"), and those marked "nicht relevant"
+    out of the list (shown collapsed as "ausgeblendet")."""
+
+    specific: list[Match]
+    general: list[Match]
+    hidden: list[Match]
+
+
+def arrange(matches: Sequence[Match], decisions: Mapping[str, MatchDecision], top: int) -> ArrangedMatches:
+    """Apply the consultant's verdicts to ranked matches; ``top`` bounds the specific list."""
+    verdict = {key: d.decision for key, d in decisions.items()}
+    hidden = [m for m in matches if verdict.get(m.key) == "not_relevant"]
+    kept = sorted(
+        (m for m in matches if verdict.get(m.key) != "not_relevant"),
+        key=lambda m: verdict.get(m.key) != "shortlisted",  # stable: the ranking holds within each group
+    )
+    return ArrangedMatches(
+        specific=[m for m in kept if m.section == "specific"][:top],
+        general=[m for m in kept if m.section == "general"],
+        hidden=hidden,
+    )
 
 
 @dataclass(frozen=True)

@@ -523,6 +523,11 @@ DEADLINE_KIND = Vocabulary(
     },
 )
 
+MATCH_SECTION = Vocabulary(
+    "Abschnitt der Treffer",
+    {"specific": "Passende Programme", "general": "Allgemeine Finanzierung"},
+)
+
 MATCH_DECISION = Vocabulary(
     "Bewertung",
     {"relevant": "relevant", "not_relevant": "nicht relevant", "shortlisted": "vorgemerkt"},

@@ -890,27 +890,28 @@ def test_overview_xlsx_and_csv_flag_measures_without_eligible_program(run_cli, t
     assert run_cli("overview", "--measures", path, "--out", str(xlsx), "--top", "2").exit_code == 0
     sheet = load_workbook(xlsx)["Förderübersicht"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:7] == (
+    assert rows[0][:8] == (
         "Maßnahme-ID",
         "Maßnahme",
         "Land",
         "Handlungsfeld",
         "Kosten (EUR)",
         "Förderfähiges Programm gefunden",
+        "Allgemeine Finanzierung",
         "Programm 1",
     )
-    assert rows[1][0] == "m1" and rows[1][5] == "ja" and rows[1][6] == "Gigabitförderung Bayern"
+    assert rows[1][0] == "m1" and rows[1][5] == "ja" and rows[1][7] == "Gigabitförderung Bayern"
     assert rows[2][0] == "m2" and rows[2][5].startswith("NEIN")
     out = tmp_path / "uebersicht.csv"
     run_cli("overview", "--measures", path, "--out", str(out))
     text = out.read_text(encoding="utf-8")
     assert text.startswith("\ufeff")
     parsed = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-    assert parsed[1][6] == "Gigabitförderung Bayern" and parsed[2][5].startswith("NEIN")
+    assert parsed[1][7] == "Gigabitförderung Bayern" and parsed[2][5].startswith("NEIN")
     assert parsed[1][4] == "250000" and parsed[2][4] == "1234,5"
-    assert parsed[1][7] == "Zuschuss · Fördersatz 80–90 % · bis 10.000.000 € · Eigenanteil ab 10 %"
-    assert "," in parsed[1][8] and float(parsed[1][8].replace(",", ".")) == rows[1][8]
-    assert rows[0][7:13] == (
+    assert parsed[1][8] == "Zuschuss · Fördersatz 80–90 % · bis 10.000.000 € · Eigenanteil ab 10 %"
+    assert "," in parsed[1][9] and float(parsed[1][9].replace(",", ".")) == rows[1][9]
+    assert rows[0][8:14] == (
         "Förderart und Konditionen 1",
         "Score 1",
         "Eignung 1",
@@ -918,7 +919,7 @@ def test_overview_xlsx_and_csv_flag_measures_without_eligible_program(run_cli, t
         "Stand der Angaben 1",
         "Link 1",
     )
-    assert rows[1][11].startswith("20.11.2026")  # the day the test catalogue says a source last saw it
+    assert rows[1][12].startswith("20.11.2026")  # the day the test catalogue says a source last saw it
     assert (
         "must end in .xlsx or .csv" in run_cli("overview", "--measures", path, "--out", str(tmp_path / "x.pdf")).stderr
     )

@@ -370,6 +370,42 @@ def test_match_page_ranks_explains_and_filters(admin):
     assert "Glasfaser Sachsen" in wide and "nicht förderfähig" in wide
 
 
+def test_verdicts_hide_and_lift_programs_and_general_loans_stand_apart(app, admin, database):
+    with database.session() as session:
+        catalogue.apply_records(
+            session,
+            [
+                record(
+                    "ikk",
+                    title="Investitionskredit Kommunen",
+                    summary="Kredite für kommunale Investitionen aller Art.",
+                    regions=["DE"],
+                    level="bund",
+                    funding_types=["darlehen"],
+                    topics=["infrastruktur"],
+                ),
+                record("gigabit-2", title="Glasfaser Gewerbe Bayern", summary="Glasfaser für Gewerbegebiete."),
+            ],
+        )
+    _, _, measure_id = make_measure(admin, description="Glasfaser-Investition für 40 Betriebe.")
+    html = admin.get(f"/massnahmen/{measure_id}").get_data(as_text=True)
+    general = html[html.index("Allgemeine Finanzierung") :]
+    assert (
+        "Investitionskredit Kommunen" in general
+        and "Investitionskredit Kommunen" not in html[: html.index("Allgemeine Finanzierung")]
+    )
+    for key, decision in (("manual:gigabit", "not_relevant"), ("manual:gigabit-2", "shortlisted")):
+        admin.post(f"/massnahmen/{measure_id}/entscheidung", {"program": key, "decision": decision})
+    html = admin.get(f"/massnahmen/{measure_id}").get_data(as_text=True)
+    listed = html[html.index('<ol class="matches">') : html.index("Allgemeine Finanzierung")]
+    assert "Gigabitförderung Bayern" not in listed
+    first_card = listed[listed.index("<h2>") : listed.index("</h2>")]
+    assert "Glasfaser Gewerbe Bayern" in first_card  # shortlisted: on top whatever its score
+    assert "1 als „nicht relevant“ markierte Programme ausgeblendet" in html
+    hidden = html[html.index("ausgeblendet") :]
+    assert "Gigabitförderung Bayern" in hidden
+
+
 def test_decisions_and_draft_download(admin):
     _, _, measure_id = make_measure(admin)
     admin.post(
@@ -823,3 +859,13 @@ def test_the_dashboard_lists_curated_programs_due_for_review(app, admin, databas
     html = admin.get("/").get_data(as_text=True)
     section = html[html.index("Prüfung fällig") :]
     assert "Fällig" in section and "01.01.2026" in section and "Später" not in section
+
+
+def test_api_matches_follow_the_verdicts_and_name_the_section(app, api, admin, database):
+    _, _, measure_id = make_measure(admin)
+    admin.post(f"/massnahmen/{measure_id}/entscheidung", {"program": "manual:gigabit", "decision": "not_relevant"})
+    (result,) = api("GET", f"/api/v1/measures/{measure_id}/matches?include_ineligible=true").get_json()["results"]
+    assert result["hidden"] == ["manual:gigabit"]
+    assert "manual:gigabit" not in [m["source"] + ":" + m["source_id"] for m in result["matches"]]
+    assert {m["section"] for m in result["matches"]} <= {"specific", "general"}
+    assert all(m["instrument"] for m in result["matches"])

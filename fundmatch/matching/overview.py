@@ -24,6 +24,7 @@ VERDICT_LABELS = {"eligible": "förderfähig", "check": "prüfen", "ineligible":
 
 def header(top: int) -> list[str]:
     columns = ["Maßnahme-ID", "Maßnahme", "Land", "Handlungsfeld", "Kosten (EUR)", "Förderfähiges Programm gefunden"]
+    columns.append("Allgemeine Finanzierung")
     for rank in range(1, top + 1):
         columns += [
             f"Programm {rank}",
@@ -40,7 +41,9 @@ def header(top: int) -> list[str]:
 def rows(run: MatchRun, top: int) -> list[list]:
     result = []
     for measure, matches in run.results:
-        has_eligible = any(m.eligibility == "eligible" for m in matches)
+        specific = [m for m in matches if m.section == "specific"]
+        general = [m for m in matches if m.section == "general"]
+        has_eligible = any(m.eligibility == "eligible" for m in specific)
         row = [
             measure.id,
             measure.title,
@@ -48,8 +51,9 @@ def rows(run: MatchRun, top: int) -> list[list]:
             measure.handlungsfeld or "",
             measure.cost_eur if measure.cost_eur is not None else "",
             "ja" if has_eligible else "NEIN – manuell prüfen",
+            "; ".join(f"{m.title} ({m.instrument})" for m in general),
         ]
-        for match in matches[:top]:
+        for match in specific[:top]:
             facts = match.facts_as_of
             row += [
                 match.title,

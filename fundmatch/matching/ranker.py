@@ -42,6 +42,11 @@ _PRIVATE_TEXT = re.compile(
 _BRACKETED = re.compile(r"\(([^()]{3,60})\)")
 _ACRONYM = re.compile(r"(?<![\w-])([A-ZÄÖÜ][A-Za-z0-9ÄÖÜäöüß]{1,9})(?![\w])")
 _WORD = re.compile(r"[\wÄÖÜäöüß][\wÄÖÜäöüß.\-]*")
+SPECIFIC, GENERAL = "specific", "general"
+GENERAL_TOP = 5
+"""General financing instruments (a municipal investment loan, an umbrella fund such as EFRE, GRW,
+LEADER or the Städtebauförderung) fit almost any measure; they are listed apart, after the specific
+programs ("Allgemeine Finanzierung"), so that they never push a specific program out of the top."""
 MIN_SHOWN_PART = 5  # a compound part shorter than this ("Ende", "Amt") says nothing shown on its own
 WEAK_TERMS = frozenset({"ende", "beginn", "teil", "art", "jahr", "jahre", "zeit", "neue", "neuen", "weitere"})
 """Words too general to be shown as "Gemeinsame Begriffe", however rare in the catalogue."""
@@ -798,16 +803,22 @@ class Matcher:
         scores = self.score(components)
         substance = self.substance(evidence)
         order_key = np.array(self.keys_)
+        general = (self.general_loan_ > 0)[:, None] & (components["name"] == 0)
         results = []
         for j, query in enumerate(queries):
             verdicts = self.verdicts(query.measure, today)
             allowed = substance[:, j] & (True if include_ineligible else verdicts < 2)
             candidates = np.flatnonzero(allowed)
-            ranked = candidates[np.lexsort((order_key[candidates], -np.round(scores[candidates, j], 6)))][:top]
-            results.append([self._match(i, j, query, scores, components, today) for i in ranked])
+            ranked = candidates[np.lexsort((order_key[candidates], -np.round(scores[candidates, j], 6)))]
+            specific = [i for i in ranked if not general[i, j]][:top]
+            instruments = [i for i in ranked if general[i, j]][: min(top, GENERAL_TOP)]
+            results.append(
+                [self._match(i, j, query, scores, components, today) for i in specific]
+                + [self._match(i, j, query, scores, components, today, section=GENERAL) for i in instruments]
+            )
         return results
 
-    def _match(self, i: int, j: int, query: Query, scores, components, today: date) -> Match:
+    def _match(self, i: int, j: int, query: Query, scores, components, today: date, section: str = SPECIFIC) -> Match:
         programs = self.programs_
         assessment = programs.assess(i, query.measure, today)
         facts = programs.facts_as_of[i]
@@ -830,6 +841,7 @@ class Matcher:
             funding_rate_max=programs.rate_max[i],
             amount_max_eur=programs.amount_max[i],
             facts_as_of=date.fromisoformat(facts) if facts else None,
+            section=section,
         )
 
     def _query_terms(self, query: Query) -> list[tuple[str, int]]:

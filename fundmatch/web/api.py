@@ -226,16 +226,24 @@ MATCH_ANSWERS = {
     "/measures/<int:measure_id>/matches", summary="Treffer einer Maßnahme", query=MatchesQuery, answers=MATCH_ANSWERS
 )
 def get_matches(measure_id: int):
+    """A stored measure's matches as its page shows them: shortlisted programs first, those marked
+    "nicht relevant" named in ``hidden`` instead of listed, general instruments with section ``general``."""
     found = get_or_404(Measure, measure_id, f"Maßnahme {measure_id}")
     options = query(MatchesQuery)
+    session = get_session()
+    decisions = shortlist.decisions_for(session, found.id)
     run = match_measures(
-        get_session(),
+        session,
         _settings(),
         [municipalities.measure_spec(found)],
-        top=options.top,
+        top=options.top + len(decisions),
         include_ineligible=options.include_ineligible,
     )
-    return jsonify(run.to_document())
+    arranged = shortlist.arrange(run.results[0][1], decisions, options.top)
+    document = run.to_document()
+    document["results"][0]["matches"] = [m.to_dict() for m in (*arranged.specific, *arranged.general)]
+    document["results"][0]["hidden"] = [m.key for m in arranged.hidden]
+    return jsonify(document)
 
 
 @api.route(

@@ -50,12 +50,19 @@ def _measure(measure_id: int) -> Measure:
     return get_or_404(Measure, measure_id, "Diese Maßnahme")
 
 
-def ranked_matches(measure: Measure, args) -> tuple[list, list[str]]:
-    """Matches of a stored measure with the page's filters applied; also any warnings."""
-    top = min(max(int(args.get("top") or 20), 1), 100) if str(args.get("top") or "20").isdigit() else 20
+def shown_top(args) -> int:
+    """How many specific programs the page shows: ``top`` from 1 to 100, 20 by default."""
+    raw = str(args.get("top") or "20")
+    return min(max(int(raw), 1), 100) if raw.isdigit() else 20
+
+
+def ranked_matches(measure: Measure, args, extra: int = 0) -> tuple[list, list[str]]:
+    """Matches of a stored measure with the page's filters applied; also any warnings. ``extra`` more
+    are ranked, so that hiding programs marked "nicht relevant" leaves the list full."""
+    top = shown_top(args)
     include = args.get("eignung") == "alle"
     run = match_measures(
-        get_session(), _settings(), [municipalities.measure_spec(measure)], top=top, include_ineligible=include
+        get_session(), _settings(), [municipalities.measure_spec(measure)], top=top + extra, include_ineligible=include
     )
     matches = run.results[0][1]
     if args.get("eignung") == "foerderfaehig":
@@ -83,19 +90,21 @@ def shown_programs(keys: list[str]) -> dict[str, Program]:
 @bp.route("/massnahmen/<int:measure_id>")
 def index(measure_id: int):
     measure = _measure(measure_id)
+    decisions = shortlist.decisions_for(get_session(), measure.id)
     try:
-        matches, warnings = ranked_matches(measure, request.args)
+        matches, warnings = ranked_matches(measure, request.args, extra=len(decisions))
     except MeasureTextError:
         matches, warnings = [], ["Titel und Beschreibung enthalten keine Wörter, nach denen gesucht werden kann."]
     except EmptyCatalogueError:
         matches, warnings = [], [EMPTY_CATALOGUE]
-    decisions = shortlist.decisions_for(get_session(), measure.id)
     summaries = shown_programs([m.key for m in matches])
-    matches = [m for m in matches if m.key in summaries]
+    arranged = shortlist.arrange([m for m in matches if m.key in summaries], decisions, shown_top(request.args))
     return render_template(
         "matches.html",
         measure=measure,
-        matches=matches,
+        matches=arranged.specific,
+        general=arranged.general,
+        hidden=arranged.hidden,
         warnings=warnings,
         decisions=decisions,
         programs=summaries,
