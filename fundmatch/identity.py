@@ -220,10 +220,11 @@ def merge(members: Sequence[ProgramRecord]) -> ProgramRecord:
         if name in ("source", "source_id", "last_seen") or name in FRESHEST_FIELDS or name in UNITED_FIELDS:
             continue
         values[name] = next((v for m in members if (v := getattr(m, name)) not in (None, [], "")), getattr(head, name))
-    stating = [m for m in members if m.deadlines or m.status not in ("unknown", "withdrawn")]
-    freshest = max(stating, key=lambda m: facts_date(m) or date.min) if stating else head
-    for name in FRESHEST_FIELDS:
-        values[name] = getattr(freshest, name)
+    by_freshness = sorted(members, key=lambda m: facts_date(m) or date.min, reverse=True)
+    status_from = next((m for m in by_freshness if m.status not in ("unknown", "withdrawn")), head)
+    values["status"], values["status_note"] = status_from.status, status_from.status_note
+    for name in ("deadlines", "rolling"):  # the freshest member that states it; an unknown is no statement
+        values[name] = next((v for m in by_freshness if (v := getattr(m, name)) not in (None, [])), getattr(head, name))
     for name in UNITED_FIELDS:
         united: list = []
         for member in members:

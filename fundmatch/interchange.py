@@ -237,6 +237,8 @@ class Match(BaseModel):
     matched_terms: list[str] = Field(default_factory=list)
     concepts: list[str] = Field(default_factory=list)
     next_deadline: Annotated[date | None, IsoDate()] = None
+    rolling: bool | None = None
+    """Applications any time (laufend), as the program's merged facts say."""
     funding_types: list[str] = Field(default_factory=list)
     funding_rate_min: Rate = None
     funding_rate_max: Rate = None

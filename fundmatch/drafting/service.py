@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from sqlalchemy.orm import Session
 
-from fundmatch import catalogue
+from fundmatch import catalogue, vocab
 from fundmatch.config import Settings
 from fundmatch.drafting.context import DraftInput, MunicipalityInfo
 from fundmatch.drafting.render import available_templates, choose_template, render
@@ -62,5 +61,5 @@ def make_draft(
 ) -> tuple[str, bytes]:
     """The rendered DOCX and a file name for it (template chosen from the program unless named)."""
     info = choose_template(draft.program.level, template, available_templates(settings))
-    slug = re.sub(r"[^a-z0-9]+", "-", draft.measure.title.lower())[:50].strip("-") or "massnahme"
+    slug = "-".join(vocab.fold_words(draft.measure.title))[:50].strip("-") or "massnahme"
     return f"{info.name}-{slug}.docx", render(draft, info, today)

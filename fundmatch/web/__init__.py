@@ -80,6 +80,19 @@ def _facts(program: Program | ProgramRecord | Match) -> Markup:
     return Markup('<span class="facts">{}</span>').format(text)
 
 
+def _facts_short(program: Program | ProgramRecord) -> Markup:
+    """The date of the facts for a table cell: "01.03.2025", marked "prüfen" when over a year old."""
+    day = identity.facts_date(program)
+    if day is None:
+        return Markup('<span class="facts stale">unbekannt</span>')
+    if identity.is_stale(day, date.today()):
+        return Markup(
+            '<span class="facts stale" title="älter als 12 Monate – vor Antragstellung an der Quelle prüfen">'
+            "{} · prüfen</span>"
+        ).format(format_date(day))
+    return Markup('<span class="facts">{}</span>').format(format_date(day))
+
+
 def create_app(settings: Settings | None = None, *, testing: bool = False) -> Flask:
     settings = settings or load_settings()
     logs.configure("INFO")
@@ -128,6 +141,7 @@ def create_app(settings: Settings | None = None, *, testing: bool = False) -> Fl
         amount_input=lambda v: format_amount(v, unit=False),
         age=_age,
         facts=_facts,
+        facts_short=_facts_short,
         instrument=lambda p: instrument.summary(
             p.funding_types, p.funding_rate_min, p.funding_rate_max, p.amount_max_eur
         ),

@@ -82,7 +82,7 @@ def shown_programs(keys: list[str]) -> dict[str, Program]:
     statement = (
         select(Program)
         .where(tuple_(Program.source, Program.source_id).in_(pairs))
-        .options(load_only(Program.source, Program.source_id, Program.summary, Program.rolling, Program.last_seen))
+        .options(load_only(Program.source, Program.source_id, Program.summary))
     )
     return {program.key: program for program in get_session().scalars(statement)}
 
