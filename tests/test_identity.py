@@ -123,6 +123,7 @@ def test_the_merged_record_follows_the_documented_precedence(session):
     assert shown.description == "Langer Text der Förderdatenbank."  # the curated record left it empty
     assert (shown.status, shown.status_note) == ("closed", "Mittel ausgeschöpft")  # fresher: seen 2026-11-01
     assert shown.deadlines == [Deadline(date=date(2026, 6, 30))]
+    assert shown.rolling is True  # the fresher record states no 'laufend': the curated one's holds
     assert [c.name for c in shown.contacts] == ["Breitbandzentrum", "KfW Infocenter"]  # united, curated first
     assert shown.documents[0].title == "Merkblatt 208"
     assert shown.facts_as_of == date(2025, 3, 1)  # the curated numbers rest on the curator's date
