@@ -836,6 +836,7 @@ class Matcher:
             matched_terms=self._matched_terms(i, query),
             concepts=self._shared_concepts(i, query),
             next_deadline=assessment.next_deadline,
+            rolling=programs.rolling[i],
             funding_types=list(programs.funding_types[i]),
             funding_rate_min=programs.rate_min[i],
             funding_rate_max=programs.rate_max[i],
