@@ -681,6 +681,31 @@ def overview_command(ctx: CliContext, measures_file: str, out: str, top: int) ->
     )
 
 
+@cli.command("verdicts")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@pass_context
+def verdicts_command(ctx: CliContext, out: str | None) -> None:
+    """The team's verdicts on matches as a judged set, to evaluate or tune the matcher on.
+
+    Vorgemerkt counts 2, relevant 1, nicht relevant 0; the quarter of the measures decided last is
+    held out.
+
+    \b
+    Example:
+      fundmatch verdicts --out urteile.json && fundmatch eval urteile.json
+    """
+    from fundmatch import shortlist
+
+    with ctx.session() as session:
+        gold = shortlist.verdicts_as_gold(session, datetime.now(UTC).date())
+    text = json.dumps(gold, ensure_ascii=False, indent=1)
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        click.echo(f"{len(gold['measures'])} Maßnahmen mit Urteilen nach {out} geschrieben", err=True)
+    else:
+        click.echo(text)
+
+
 @cli.command("eval")
 @click.argument("gold", type=click.Path(exists=True, dir_okay=False))
 @click.option(

@@ -42,6 +42,43 @@ def record_decision(
     return existing
 
 
+VERDICT_GRADES = {"shortlisted": 2, "relevant": 1, "not_relevant": 0}
+HELD_OUT_SHARE = 0.25
+
+
+def verdicts_as_gold(session: Session, today: date) -> dict:
+    """The team's recorded verdicts as a judged set (``fundmatch-gold``), so that they become training
+    data: ``fundmatch eval`` scores the matcher on it and ``benchmarks/eval/tune.py`` tunes on it.
+
+    The quarter of the measures decided last is held out (a split in time): tuned on the earlier
+    verdicts and scored on the later ones, it tells whether learning from verdicts helps."""
+    from fundmatch.matching.evaluate import GOLD_FORMAT
+    from fundmatch.municipalities import measure_spec
+
+    rows = session.scalars(
+        select(MatchDecision).options(selectinload(MatchDecision.program), selectinload(MatchDecision.measure))
+    )
+    judgments: dict[int, dict[str, int]] = {}
+    decided: dict[int, datetime] = {}
+    measures: dict[int, Measure] = {}
+    for row in rows:
+        judgments.setdefault(row.measure_id, {})[row.program.key] = VERDICT_GRADES[row.decision]
+        decided[row.measure_id] = max(decided.get(row.measure_id, row.decided_at), row.decided_at)
+        measures[row.measure_id] = row.measure
+    in_time = sorted(decided, key=lambda measure_id: (decided[measure_id], measure_id))
+    held = in_time[len(in_time) - int(len(in_time) * HELD_OUT_SHARE) :] if len(in_time) >= 4 else []
+    return {
+        "format": GOLD_FORMAT,
+        "version": 1,
+        "catalogue": f"fundmatch-Katalog, Stand {catalogue.catalogue_version(session)}",
+        "as_of": today.isoformat(),
+        "how_judged": "Urteile des Teams auf den Trefferseiten: vorgemerkt 2, relevant 1, nicht relevant 0",
+        "heldout": [str(measure_id) for measure_id in held],
+        "measures": [measure_spec(measures[measure_id]).model_dump(mode="json") for measure_id in in_time],
+        "judgments": {str(measure_id): judgments[measure_id] for measure_id in in_time},
+    }
+
+
 def decisions_for(session: Session, measure_id: int) -> dict[str, MatchDecision]:
     """Decisions of a measure by program key (SOURCE:SOURCE_ID)."""
     rows = session.scalars(

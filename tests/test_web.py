@@ -869,3 +869,27 @@ def test_api_matches_follow_the_verdicts_and_name_the_section(app, api, admin, d
     assert "manual:gigabit" not in [m["source"] + ":" + m["source_id"] for m in result["matches"]]
     assert {m["section"] for m in result["matches"]} <= {"specific", "general"}
     assert all(m["instrument"] for m in result["matches"])
+
+
+def test_the_teams_verdicts_become_a_judged_set_the_matcher_is_scored_on(app, admin, run_cli, tmp_path):
+    _, strategy_id, first = make_measure(admin, title="Glasfaser Ortsteil 0")
+    ids = [first]
+    for n in range(1, 4):
+        added = admin.post(
+            f"/strategien/{strategy_id}",
+            {"action": "measure", "title": f"Glasfaser Ortsteil {n}", "description": "FTTH"},
+        )
+        ids.append(int(added.headers["Location"].rsplit("/", 1)[1]))
+    for measure_id in ids:
+        admin.post(f"/massnahmen/{measure_id}/entscheidung", {"program": "manual:gigabit", "decision": "shortlisted"})
+        admin.post(f"/massnahmen/{measure_id}/entscheidung", {"program": "manual:led", "decision": "not_relevant"})
+    exported = run_cli("verdicts")
+    assert exported.exit_code == 0, exported.output
+    gold = json.loads(exported.stdout)
+    assert gold["format"] == "fundmatch-gold" and gold["heldout"] == [str(ids[-1])]  # the last quarter in time
+    assert gold["judgments"][str(ids[0])] == {"manual:gigabit": 2, "manual:led": 0}
+    path = tmp_path / "urteile.json"
+    path.write_text(exported.stdout, encoding="utf-8")
+    scored = run_cli("eval", str(path), "--format", "json")
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout)["fundmatch"]["all"]["ndcg@10"] == 1.0  # the shortlisted program ranks first
