@@ -7,16 +7,18 @@ through inverted indexes (numpy only, see ``vectors``), weigh that evidence into
 score (``scoring``), drop ineligible programs and those that share nothing real, order the rest by score
 and key, and explain the top hits (``explanation``).
 
-Rank-time caches, so that ranking computes nothing twice. None is stored in an index file; each is built
-from what is:
+Rank-time caches, so that ranking computes nothing twice. Each is derived when a matcher is fitted or
+loaded, or from the request at hand; none is written to an index file:
 
-- per matcher, at ``fit`` or ``from_arrays``: ``key_order_``, each program key's place in sorted order
-  (ties break by key, sorting numbers rather than strings); in ``Features``, the vocabularies' term →
-  column dicts, the concept and topic columns, the dense block of frequent terms of every
-  ``InvertedIndex`` and the tabulated eligibility checks, so that a measure only looks them up;
+- per matcher (made by ``fit`` and ``from_arrays``): ``key_order_``, each program key's place in sorted
+  order, the tie-break (so that a measure sorts numbers, not strings); in ``Features``, the
+  vocabularies' term → column dicts, the concept and topic columns, the dense block of the frequent
+  terms of every ``InvertedIndex``, and the compound splitter's memo of the words it has split;
 - per batch of measures: the ``Evidence``, gathered once and weighed as often as asked;
 - per measure: its ``Query`` (plain text, tokens, thesaurus mentions) and, while its matches are
   explained, the terms it can show as shared.
+
+Stems are remembered per process, in ``text``.
 """
 
 from __future__ import annotations
@@ -146,6 +148,7 @@ class Matcher:
         return self.weigh(self.evidence(queries))
 
     def score(self, components: dict[str, np.ndarray], weights: Weights | None = None) -> np.ndarray:
+        """The score of every (program, query): the weighted mean of its components."""
         return scoring.score(components, weights or self.weights)
 
     def substance(self, evidence: Evidence) -> np.ndarray:
