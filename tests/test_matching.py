@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -1054,3 +1055,26 @@ def test_shared_terms_are_only_what_stands_in_the_program_text_and_never_weak_wo
     assert terms("OZG-Onlinedienste für Bürgerinnen", "leader-he") == ["Dienste"]
     assert terms("Bürgerbeteiligung online", "kfw") == ["Beteiligung"]
     assert terms("Ende-zu-Ende-Verschlüsselung und Sicherheit", "it") == ["Sicherheit"]
+
+
+def test_explanations_are_the_same_in_every_process():
+    """The surface a shared concept is explained by was taken in set order, which PYTHONHASHSEED changes."""
+    script = (
+        "import json\n"
+        "from datetime import date\n"
+        "from tests.test_matching import MATCHER, measure\n"
+        "spec = measure('Glasfaser, FTTB und Breitband für Schulen, WLAN und Tablets in der Grundschule')\n"
+        "found = MATCHER.rank(spec, top=20, include_ineligible=True, today=date(2026, 11, 26))\n"
+        "print(json.dumps([[m.key, m.concepts, m.matched_terms] for m in found], ensure_ascii=False))\n"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(runs) == 1 and "aus „" in runs.pop()

@@ -102,7 +102,9 @@ class Thesaurus:
         if splitter is not None:
             text = complete_truncations(text, splitter)
         stems = stem_sequence(text)
-        singles = set(stem_sequence(text, splitter)) if splitter is not None else set(stems)
+        # In text order, so that the surface a concept is explained by is the first one the text uses,
+        # the same in every process (a set's order changes with PYTHONHASHSEED).
+        singles = dict.fromkeys(stem_sequence(text, splitter) if splitter is not None else stems)
         positions: dict[str, list[int]] = {}
         for index, token in enumerate(stems):
             positions.setdefault(token, []).append(index)
