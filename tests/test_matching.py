@@ -1078,3 +1078,72 @@ def test_explanations_are_the_same_in_every_process():
         for seed in ("1", "2", "3")
     }
     assert len(runs) == 1 and "aus „" in runs.pop()
+
+
+# ---- learned weights: fundmatch tune ---------------------------------------------------------------
+
+
+def small_gold(tmp_path) -> str:
+    measures = [
+        {"id": f"m{n}", "title": title, "land": "BY"}
+        for n, title in enumerate(
+            ["Glasfaser für Schulen", "LED in der Ortsmitte", "Glasfaser im Gewerbegebiet", "LED-Leuchten"]
+        )
+    ]
+    judgments = {
+        "m0": {"manual:gigabit": 2, "manual:led": 0},
+        "m1": {"manual:led": 2, "manual:gigabit": 0},
+        "m2": {"manual:gigabit": 2},
+        "m3": {"manual:led": 2},
+    }
+    gold = {
+        "format": "fundmatch-gold",
+        "version": 1,
+        "as_of": "2026-11-26",
+        "heldout": ["m3"],
+        "measures": measures,
+        "judgments": judgments,
+    }
+    path = tmp_path / "gold.json"
+    path.write_text(json.dumps(gold), encoding="utf-8")
+    return str(path)
+
+
+def test_tune_reports_keeps_and_resets_learned_weights(run_cli, settings, tmp_path, database):
+    from fundmatch.matching import index, tuning
+
+    seed_small(run_cli, tmp_path)
+    gold = small_gold(tmp_path)
+    reported = run_cli("tune", gold)
+    assert reported.exit_code == 0 and "Entwicklung: nDCG@10 1.000 → 1.000" in reported.stdout
+    assert not tuning.weights_path(settings).exists()  # reported, not kept
+    kept = run_cli("tune", gold, "--keep")
+    assert kept.exit_code == 0 and "gelernte Gewichte gespeichert" in kept.stdout
+    stored = json.loads(tuning.weights_path(settings).read_text())
+    stored["weights"]["chars"] = 0.5
+    tuning.weights_path(settings).write_text(json.dumps(stored))
+    with database.session() as session:
+        assert index.current_matcher(session, settings).weights.chars == 0.5  # the matcher ranks with them
+    assert run_cli("tune", "--reset").exit_code == 0 and not tuning.weights_path(settings).exists()
+    with database.session() as session:
+        assert index.current_matcher(session, settings).weights == tuning.Weights()
+
+
+def test_tune_keeps_no_weights_that_lower_the_held_out_figure(run_cli, settings, tmp_path, monkeypatch):
+    from fundmatch.matching import tuning
+
+    seed_small(run_cli, tmp_path)
+    monkeypatch.setattr(tuning, "tune", lambda judged, start=None: tuning.Tuned(tuning.Weights(), 0.5, 0.9, 0.8, 0.6))
+    refused = run_cli("tune", small_gold(tmp_path), "--keep")
+    assert refused.exit_code == 1 and "von 0.800 auf 0.600" in refused.stderr
+    assert not tuning.weights_path(settings).exists()
+
+
+def test_unreadable_learned_weights_are_a_german_error(run_cli, settings, tmp_path):
+    from fundmatch.matching import tuning
+
+    seed_small(run_cli, tmp_path)
+    tuning.weights_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    tuning.weights_path(settings).write_text("{kaputt")
+    result = run_cli("match", "Glasfaser", "--land", "BY")
+    assert result.exit_code == 1 and "gelernte Gewichte nicht lesbar" in result.stderr

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from fundmatch import catalogue
 from fundmatch.config import Settings
+from fundmatch.matching import tuning
 from fundmatch.matching.ranker import Matcher
 from fundmatch.matching.text import remember_stems, remembered_stems
 from fundmatch.matching.thesaurus import Thesaurus
@@ -103,7 +104,7 @@ def current_matcher(session: Session, settings: Settings) -> Matcher:
     One thread per process builds a new catalogue version's index; while it does, the others keep
     ranking with the previous index (a few seconds behind the catalogue, never an error or a queue of
     waiting requests). Only when there is no previous index do they wait for the build."""
-    version = catalogue.catalogue_version(session)
+    version = f"{catalogue.catalogue_version(session)}|{tuning.weights_stamp(settings)}"
     with _lock:
         slot = _slots.setdefault(settings.database_url, _Slot())
         if slot.version == version and slot.matcher is not None:
@@ -130,7 +131,9 @@ def current_matcher(session: Session, settings: Settings) -> Matcher:
 
 
 def load_or_build(session: Session, settings: Settings, version: str) -> Matcher:
-    """The index of one catalogue version from disk, or fitted and written there (old versions removed)."""
+    """The index of one catalogue version from disk, or fitted and written there (old versions removed);
+    it ranks with the learned weights where there are some (``fundmatch tune``)."""
+    version = version.split("|", 1)[0]
     path = _cache_path(settings, version)
     matcher = load(path) if path.exists() else None
     if matcher is None:
@@ -140,4 +143,5 @@ def load_or_build(session: Session, settings: Settings, version: str) -> Matcher
         for old in path.parent.glob(f"matcher-*-{database}-*"):
             if old != path and old.suffix in (".npz", ".pickle"):
                 old.unlink(missing_ok=True)
+    matcher.weights = tuning.load_weights(settings)
     return matcher
