@@ -10,8 +10,8 @@ see whether the learned weights generalise. ``fundmatch tune`` keeps learned wei
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 
@@ -38,7 +38,8 @@ class JudgedRanking:
     """Everything the objective needs for one judged set on one catalogue, gathered once: the
     evidence does not depend on the weights, only its weighing does."""
 
-    def __init__(self, matcher: Matcher, gold: Gold):
+    def __init__(self, matcher: Matcher, gold: Gold, programs: Callable[[str], bool] | None = None):
+        """``programs`` limits the candidates (a program-disjoint split learns on some, scores on others)."""
         self.matcher = matcher
         self.gold = gold
         self.keys = np.array(matcher.keys_)
@@ -49,6 +50,8 @@ class JudgedRanking:
         self.evidence = matcher.evidence([matcher.prepare(m) for m in measures])
         verdicts = np.stack([matcher.verdicts(m, gold.as_of or date.today()) for m in measures], axis=1)
         self.allowed = matcher.substance(self.evidence) & (verdicts < 2)
+        if programs is not None:
+            self.allowed &= np.array([programs(key) for key in matcher.keys_], dtype=bool)[:, None]
 
     def rankings(self, weights: Weights, top: int = 10) -> dict[str, list[str]]:
         """Each judged measure's top keys under ``weights`` (one list by score)."""
@@ -99,6 +102,7 @@ class Tuned:
     dev_after: float
     heldout_before: float
     heldout_after: float
+    start: Weights = field(default_factory=Weights)
 
     @property
     def generalises(self) -> bool:
@@ -120,6 +124,7 @@ def tune(judged: Sequence[JudgedRanking], start: Weights | None = None) -> Tuned
         mean(weights, "development"),
         mean(start, "heldout"),
         mean(weights, "heldout"),
+        start,
     )
 
 
