@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +44,27 @@ def enlarged(records: list[ProgramRecord], size: int) -> list[ProgramRecord]:
     return out[:size]
 
 
+SERVING = """
+import json, resource, sys
+from pathlib import Path
+from fundmatch.interchange import parse_measures
+from fundmatch.matching import index
+matcher = index.load(Path(sys.argv[1]))
+measures = parse_measures(json.loads(Path(sys.argv[2]).read_text()))
+for _ in range(5):
+    matcher.rank_many(measures, top=10)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def serving_memory(path: Path) -> float:
+    """Peak resident memory of a process that only loads the index and ranks (as `fundmatch serve` does)."""
+    result = subprocess.run(
+        [sys.executable, "-c", SERVING, str(path), str(MEASURES)], capture_output=True, text=True, check=True
+    )
+    return float(result.stdout.strip())
+
+
 def main() -> None:
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 3_000
     records = enlarged(parse_catalogue(convert(Path(sys.argv[1]))), size)
@@ -58,6 +80,7 @@ def main() -> None:
         start = time.perf_counter()
         index.load(path)
         print(f"index file {path.stat().st_size / 1e6:.0f} MB, loaded in {time.perf_counter() - start:.2f} s")
+        print(f"a serving process (loads the index file, ranks 200 measures): {serving_memory(path):.0f} MB resident")
 
     timings = []
     for measure in base_measures * 3:
