@@ -617,8 +617,10 @@ def test_a_loan_gets_no_grant_arithmetic_in_the_finance_plan():
     assert "Darlehen · bis 10.000.000 €" in text
     assert "100 %" not in text and "Eigenanteil ab" not in text
     assert "gibt keinen Zuschuss, sondern ein Darlehen" in text
-    context = build_context(DraftInput(MEASURE, loan, TOWN), TODAY)
-    assert context["finance"]["grant"] != context["finance"]["total"]
+    assert "entfällt (kein Zuschuss)" in text  # nothing of a grant to fill in:
+    assert "[Bitte ergänzen: Betrag]" not in text and "[Bitte ergänzen: Fördersatz" not in text
+    skizze = full_text(render_doc("projektskizze", DraftInput(MEASURE, loan, TOWN))[0])
+    assert "Bereitstellung der Finanzierung" in skizze and "für den Eigenanteil" not in skizze
 
 
 def test_drafts_say_how_old_the_program_facts_are():

@@ -21,6 +21,7 @@ from fundmatch.scrapers.records import ProgramRecord
 from fundmatch.shapes import strip_control
 
 MAX_FIELD = 200_000
+NOT_A_GRANT = "entfällt (kein Zuschuss)"
 PLACEHOLDER_SHADING = "#FFE699"
 COUNCIL_LEAD = timedelta(weeks=6)
 
@@ -70,11 +71,14 @@ def attribution(program: ProgramRecord) -> str:
 
 
 def _finance(finance: FinancingPlan) -> dict:
-    missing = gap("Betrag")
+    # A loan's rate, Zuwendung and own share do not exist: "entfällt", never a gap to fill in.
+    missing = gap("Betrag") if finance.grant_program else literal(NOT_A_GRANT)
     return {
         "total": literal(format_amount(finance.total)) if finance.total else gap("Gesamtausgaben"),
         "eligible": literal(format_amount(finance.eligible)) if finance.total else gap("zuwendungsfähige Ausgaben"),
-        "rate": gap("Fördersatz laut Richtlinie") if finance.rate is None else literal(format_percent(finance.rate)),
+        "rate": (gap("Fördersatz laut Richtlinie") if finance.grant_program else literal(NOT_A_GRANT))
+        if finance.rate is None
+        else literal(format_percent(finance.rate)),
         "grant": literal(format_amount(finance.grant)) if finance.grant is not None else missing,
         "own_share": literal(format_amount(finance.own_share)) if finance.own_share is not None else missing,
         "third_party": literal(format_amount(finance.third_party)),
@@ -91,8 +95,12 @@ def _finance(finance: FinancingPlan) -> dict:
             {
                 "year": literal(y.year),
                 "total": literal(format_amount(y.total)),
-                "grant": literal(format_amount(y.grant)) if y.grant is not None else gap("Zuwendung"),
-                "own_share": literal(format_amount(y.own_share)) if y.own_share is not None else gap("Eigenanteil"),
+                "grant": literal(format_amount(y.grant))
+                if y.grant is not None
+                else (gap("Zuwendung") if finance.grant_program else literal(NOT_A_GRANT)),
+                "own_share": literal(format_amount(y.own_share))
+                if y.own_share is not None
+                else (gap("Eigenanteil") if finance.grant_program else literal(NOT_A_GRANT)),
             }
             for y in finance.years
         ],
@@ -101,9 +109,12 @@ def _finance(finance: FinancingPlan) -> dict:
 
 
 def annexes(program: ProgramRecord) -> list[str]:
+    grant = instrument.is_grant(program.funding_types)
     items = [
-        "Beschluss des Gemeinderats bzw. Kreistags zur Durchführung und zur Bereitstellung des Eigenanteils",
-        "Haushaltsplan oder Bestätigung der Haushaltsstelle für den Eigenanteil",
+        "Beschluss des Gemeinderats bzw. Kreistags zur Durchführung und zur Bereitstellung "
+        + ("des Eigenanteils" if grant else "der Finanzierung"),
+        "Haushaltsplan oder Bestätigung der Haushaltsstelle für "
+        + ("den Eigenanteil" if grant else "Zins und Tilgung"),
         "Kostenschätzung bzw. Angebote zu den geplanten Ausgaben",
         "Erklärung, dass mit dem Vorhaben noch nicht begonnen wurde (kein vorzeitiger Maßnahmebeginn ohne Zustimmung)",
         "Zeit- und Arbeitsplan",

@@ -45,6 +45,8 @@ class FinancingPlan:
     own_share: Decimal | None
     years: list[YearSplit]
     notes: list[str] = field(default_factory=list)
+    grant_program: bool = True
+    """False for a loan or guarantee: rate, Zuwendung and own share do not apply (rather than unknown)."""
 
 
 def split_even(amount: Decimal, parts: int) -> list[Decimal]:
@@ -132,4 +134,4 @@ def plan(
         notes.append(
             "Annahme: Ausgaben verteilen sich gleichmäßig auf die Haushaltsjahre; bitte an den Zeitplan anpassen."
         )
-    return FinancingPlan(items, total, eligible, rate, grant, third_party, own_share, years, notes)
+    return FinancingPlan(items, total, eligible, rate, grant, third_party, own_share, years, notes, grant_program)
