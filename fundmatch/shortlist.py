@@ -80,11 +80,21 @@ def verdicts_as_gold(session: Session, today: date) -> dict:
 
 
 def decisions_for(session: Session, measure_id: int) -> dict[str, MatchDecision]:
-    """Decisions of a measure by program key (SOURCE:SOURCE_ID)."""
-    rows = session.scalars(
-        select(MatchDecision).where(MatchDecision.measure_id == measure_id).options(selectinload(MatchDecision.program))
+    """Decisions of a measure by the key of the program as shown: a verdict on a record that has since
+    been linked into another program counts for that program."""
+    rows = list(
+        session.scalars(
+            select(MatchDecision)
+            .where(MatchDecision.measure_id == measure_id)
+            .options(selectinload(MatchDecision.program))
+        )
     )
-    return {d.program.key: d for d in rows}
+    heads = {d.program.canonical_id for d in rows if d.program.canonical_id is not None}
+    shown = {p.id: p.key for p in session.scalars(select(Program).where(Program.id.in_(heads)))} if heads else {}
+    found: dict[str, MatchDecision] = {}
+    for decision in sorted(rows, key=lambda d: d.program.canonical_id is None):  # the shown record's own last
+        found[shown.get(decision.program.canonical_id or -1, decision.program.key)] = decision
+    return found
 
 
 @dataclass(frozen=True)

@@ -234,3 +234,21 @@ def test_the_api_lists_a_program_once_and_names_its_records(app_and_admin, datab
     )
     assert linked.status_code == 200 and linked.get_json()["same_program"] == []
     assert client.get("/api/v1/programs?q=", headers=headers).get_json()["total"] == 2
+
+
+def test_a_verdict_on_a_record_counts_for_the_program_it_was_linked_into(session):
+    from fundmatch import municipalities, shortlist
+
+    catalogue.apply_records(session, [curated(), scraped(source_id="Bund/KfW/zweiter", title="Zweiter")], seen_at=T0)
+    town = municipalities.save_municipality(session, {"name": "Musterstadt", "land": "BY"})
+    strategy = municipalities.save_strategy(session, town, {"title": "Strategie"})
+    measure = municipalities.save_measure(session, strategy, {"title": "Kredit für die Schule"})
+    member = catalogue.get_program(session, "foerderdatenbank", "Bund/KfW/zweiter")
+    shortlist.record_decision(session, measure, member, "not_relevant", None, "anna")
+    assert set(shortlist.decisions_for(session, measure.id)) == {"foerderdatenbank:Bund/KfW/zweiter"}
+    identity.decide(session, "manual:bund/kfw/ikk-208", "foerderdatenbank:Bund/KfW/zweiter", linked=True, by="anna")
+    decisions = shortlist.decisions_for(session, measure.id)
+    assert (
+        set(decisions) == {"manual:bund/kfw/ikk-208"}
+        and decisions["manual:bund/kfw/ikk-208"].decision == "not_relevant"
+    )
