@@ -478,10 +478,10 @@ def shown_by_id(programs: Sequence[Program]) -> dict[int, ProgramRecord]:
     return shown
 
 
-def shown_record(session: Session, program: Program) -> ProgramRecord:
-    """One canonical program's merged record, with the members that show as part of it."""
-    members = list(session.scalars(select(Program).where(Program.canonical_id == program.id)))
-    return shown_by_id([program, *members])[program.id]
+def shown_record(session: Session, program: Program) -> tuple[ProgramRecord, list[Program]]:
+    """One canonical program's merged record, and the records shown as part of it (oldest first)."""
+    members = list(session.scalars(select(Program).where(Program.canonical_id == program.id).order_by(Program.id)))
+    return shown_by_id([program, *members])[program.id], members
 
 
 @dataclass

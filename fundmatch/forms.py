@@ -7,12 +7,15 @@ measure import reads them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import TypeVar
 
 from fundmatch import german, vocab
 from fundmatch.errors import InputError
 from fundmatch.shapes import strip_control
+
+T = TypeVar("T")
 
 
 class FormErrors(InputError):
@@ -59,27 +62,24 @@ class Form:
             self.errors[name] = f"unbekannt: {raw!r}"
         return code
 
-    def number(self, name: str, *, integer: bool = False) -> float | None:
-        """An amount in euros as :func:`german.parse_amount` reads it, or with ``integer`` a count (population)."""
-        raw = self._raw(name, str, int, float)  # one of these types or None
+    def _german(self, name: str, read: Callable[[str | int | float], T], *types: type) -> T | None:
+        """A value read by :mod:`fundmatch.german`; empty is None, a refusal is the field's error."""
+        raw = self._raw(name, *types)  # one of these types or None
         if not isinstance(raw, str | int | float) or (isinstance(raw, str) and not raw.strip()):
             return None
         try:
-            return german.parse_integer(raw) if integer else german.parse_amount(raw)
+            return read(raw)
         except german.GermanValueError as exc:
             self.errors[name] = str(exc)
             return None
 
+    def number(self, name: str, *, integer: bool = False) -> float | None:
+        """An amount in euros as :func:`german.parse_amount` reads it, or with ``integer`` a count (population)."""
+        return self._german(name, german.parse_integer if integer else german.parse_amount, str, int, float)
+
     def percent(self, name: str) -> float | None:
         """A percentage as :func:`german.parse_percent` reads it ("80 %", "80,5")."""
-        raw = self._raw(name, str, int, float)
-        if not isinstance(raw, str | int | float) or (isinstance(raw, str) and not raw.strip()):
-            return None
-        try:
-            return german.parse_percent(raw)
-        except german.GermanValueError as exc:
-            self.errors[name] = str(exc)
-            return None
+        return self._german(name, german.parse_percent, str, int, float)
 
     def codes(self, name: str, vocabulary: vocab.Vocabulary) -> list[str]:
         """Several codes: a multiple choice of a web form, or a list or comma-separated text from JSON."""
@@ -102,14 +102,7 @@ class Form:
 
     def day(self, name: str) -> date | None:
         """A date as :func:`german.parse_date` reads it, so the form accepts what the measure import accepts."""
-        raw = self._raw(name, str)  # a str or None
-        if not isinstance(raw, str) or not raw.strip():
-            return None
-        try:
-            return german.parse_date(raw)
-        except german.GermanValueError as exc:
-            self.errors[name] = str(exc)
-            return None
+        return self._german(name, german.parse_date, str)
 
     def flag(self, name: str) -> bool:
         return str(self._raw(name, str, bool) or "").lower() in ("1", "true", "on", "ja", "yes")

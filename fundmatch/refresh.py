@@ -56,6 +56,12 @@ class RunNotHeld(ConflictError):
     """A confirmation or rejection of a run that is not (or no longer) held for review."""
 
 
+class RunNotFound(InputError):
+    """A confirmation or rejection of a run that does not exist."""
+
+    http_status = 404
+
+
 class Terminated(SystemExit):
     """SIGTERM arrived: the run in progress is recorded as failed and the lock released on the way out."""
 
@@ -433,7 +439,7 @@ def reject_run(database: Database, run_id: int, by: str) -> None:
 def _held_run(session: Session, run_id: int) -> ScrapeRun:
     run = session.get(ScrapeRun, run_id)
     if run is None:
-        raise InputError(f"Lauf #{run_id} gibt es nicht")
+        raise RunNotFound(f"Lauf #{run_id} gibt es nicht")
     if run.status != review.HELD:
         raise RunNotHeld(f"Lauf #{run_id} ist nicht zur Prüfung angehalten (Status {run.status})")
     return run

@@ -117,7 +117,8 @@ def test_the_merged_record_follows_the_documented_precedence(session):
     newer = scraped(status="closed", status_note="Mittel ausgeschöpft", deadlines=[Deadline(date=date(2026, 6, 30))])
     catalogue.apply_records(session, [curated(), newer], seen_at=T0)
     head = catalogue.get_program(session, "manual", "bund/kfw/ikk-208")
-    shown = catalogue.shown_record(session, head)
+    shown, members = catalogue.shown_record(session, head)
+    assert [m.key for m in members] == ["foerderdatenbank:Bund/KfW/ikk-investitionskredit-kommunen"]
     assert shown.key == "manual:bund/kfw/ikk-208"
     assert shown.title == "IKK – Investitionskredit Kommunen (208)" and shown.amount_max_eur == 150_000_000
     assert shown.description == "Langer Text der Förderdatenbank."  # the curated record left it empty

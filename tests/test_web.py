@@ -565,6 +565,7 @@ def test_admins_confirm_or_reject_a_held_run_on_the_sources_page(app, admin, con
         assert catalogue.get_program(session, "manual", "led").missed_runs == 1  # withdrawn at the next miss
     again = admin.post(f"/quellen/laeufe/{run_id}/uebernehmen")
     assert again.status_code == 409 and "nicht zur Prüfung angehalten" in again.get_data(as_text=True)
+    assert admin.post("/quellen/laeufe/99999/uebernehmen").status_code == 404
 
     second = held_run(database, withdraws="sachsen")
     rejected = admin.post(f"/quellen/laeufe/{second}/verwerfen", follow_redirects=True).get_data(as_text=True)

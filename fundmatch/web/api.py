@@ -6,6 +6,8 @@ answers; the OpenAPI 3.1 document at /api/v1/openapi.json is generated from thos
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Blueprint, abort, current_app, jsonify, request
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -76,14 +78,24 @@ def _saved(save, *args):
         raise InvalidBody("Eingaben ungültig", exc.errors) from None
 
 
-def _program_out(program: Program) -> ProgramOut:
-    """A program as shown: merged with the records of the same program, or pointing to its canonical one."""
+def _programs_out(programs: Sequence[Program]) -> list[ProgramOut]:
+    """Programs as shown: each merged with the records of the same program (named in ``same_program``),
+    or a record shown as part of another pointing to it (``shown_as``); two queries for a whole page."""
     session = get_session()
-    if program.canonical_id is not None:
-        head = session.get(Program, program.canonical_id)
-        return ProgramOut.of(program, catalogue.record_from_program(program), shown_as=head.key if head else None)
-    members = session.scalars(select(Program).where(Program.canonical_id == program.id)).all()
-    return ProgramOut.of(program, catalogue.shown_record(session, program), same_program=sorted(m.key for m in members))
+    heads = [p.id for p in programs if p.canonical_id is None]
+    members = list(session.scalars(select(Program).where(Program.canonical_id.in_(heads)))) if heads else []
+    shown = catalogue.shown_by_id([*(p for p in programs if p.canonical_id is None), *members])
+    same: dict[int, list[str]] = {}
+    for member in members:
+        same.setdefault(member.canonical_id or 0, []).append(member.key)
+    wanted = {p.canonical_id for p in programs if p.canonical_id is not None}
+    head_keys = {p.id: p.key for p in session.scalars(select(Program).where(Program.id.in_(wanted)))} if wanted else {}
+    return [
+        ProgramOut.of(p, catalogue.record_from_program(p), shown_as=head_keys.get(p.canonical_id))
+        if p.canonical_id is not None
+        else ProgramOut.of(p, shown[p.id], same_program=sorted(same.get(p.id, [])))
+        for p in programs
+    ]
 
 
 @bp.route("/openapi.json")
@@ -111,7 +123,7 @@ def search_programs():
     result = search_page(get_session(), _settings(), query(CatalogueQuery))
     page = ProgramPage(
         **{k: result[k] for k in ("q", "sort", "page", "pages", "total")},
-        programs=[_program_out(p) for p in result["programs"]],
+        programs=_programs_out(result["programs"]),
     )
     return _answer(page)
 
@@ -125,7 +137,7 @@ def get_program(source: str, source_id: str):
     found = catalogue.get_program(get_session(), source, source_id)
     if found is None:
         abort(404, description=f"Programm {program_key(source, source_id)} gibt es nicht.")
-    return _answer(ProgramDetail(program=_program_out(found), history=[Revision.of(r) for r in found.revisions]))
+    return _answer(ProgramDetail(program=_programs_out([found])[0], history=[Revision.of(r) for r in found.revisions]))
 
 
 @api.route(
@@ -145,7 +157,7 @@ def link_programs():
     session = get_session()
     identity.decide(session, decision.a, decision.b, linked=decision.linked, by=signed_in_user().username)
     catalogue.bump_version(session)
-    return _answer(_program_out(program_by_key(decision.a)))
+    return _answer(_programs_out([program_by_key(decision.a)])[0])
 
 
 @api.route("/municipalities", summary="Kommunen", answers={200: Answer("Kommunen", MunicipalityList)})
@@ -326,7 +338,6 @@ RUN_DECISION = {403: _error("nur für Administratorinnen und Administratoren"), 
 def confirm_run(run_id: int):
     from fundmatch import refresh
 
-    get_or_404(ScrapeRun, run_id, f"Lauf {run_id}")
     database = current_app.extensions["fundmatch.database"]
     refresh.confirm_run(database, _settings(), run_id, signed_in_user().username)
     return _run_answer(run_id)
@@ -342,7 +353,6 @@ def confirm_run(run_id: int):
 def reject_run(run_id: int):
     from fundmatch import refresh
 
-    get_or_404(ScrapeRun, run_id, f"Lauf {run_id}")
     refresh.reject_run(current_app.extensions["fundmatch.database"], run_id, signed_in_user().username)
     return _run_answer(run_id)
 

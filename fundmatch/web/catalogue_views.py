@@ -86,8 +86,11 @@ def program(source: str, source_id: str):
         head = session.get(Program, found.canonical_id)
         assert head is not None  # the foreign key keeps it
         return redirect(url_for("catalogue.program", source=head.source, source_id=head.source_id))
-    members = [found, *session.scalars(select(Program).where(Program.canonical_id == found.id).order_by(Program.id))]
-    record = catalogue.record_from_program(found) if single else catalogue.shown_record(session, found)
+    if single:
+        record, members = catalogue.record_from_program(found), [found]
+    else:
+        record, others = catalogue.shown_record(session, found)
+        members = [found, *others]
     parent = _by_key(session, record.parent) if record.parent else None
     lines = list(session.scalars(select(Program).where(Program.parent == found.key).order_by(Program.title)))
     module = source_modules().get(source)
@@ -97,7 +100,7 @@ def program(source: str, source_id: str):
         program=found,
         record=record,
         rate=instrument.rate_text(record.funding_rate_min, record.funding_rate_max),
-        members=members if not single else [found],
+        members=members,
         parent=parent,
         lines=lines,
         attribution=attribution,

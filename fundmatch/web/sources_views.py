@@ -11,8 +11,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 
 from fundmatch import refresh, review, sources
 from fundmatch.errors import FundmatchError
-from fundmatch.models import ScrapeRun
-from fundmatch.web import get_or_404, get_session
+from fundmatch.web import get_session
 from fundmatch.web.security import role_required, signed_in_user
 
 bp = Blueprint("sources", __name__, url_prefix="/quellen")
@@ -94,7 +93,6 @@ def status():
 @bp.route("/laeufe/<int:run_id>/uebernehmen", methods=["POST"])
 @role_required("admin")
 def confirm(run_id: int):
-    get_or_404(ScrapeRun, run_id, f"Lauf {run_id}")
     database, settings = current_app.extensions["fundmatch.database"], current_app.extensions["fundmatch.settings"]
     report = refresh.confirm_run(database, settings, run_id, signed_in_user().username)
     flash(
@@ -107,7 +105,6 @@ def confirm(run_id: int):
 @bp.route("/laeufe/<int:run_id>/verwerfen", methods=["POST"])
 @role_required("admin")
 def reject(run_id: int):
-    get_or_404(ScrapeRun, run_id, f"Lauf {run_id}")
     refresh.reject_run(current_app.extensions["fundmatch.database"], run_id, signed_in_user().username)
     flash(f"Lauf #{run_id} verworfen; der Katalog bleibt, wie er ist.", "success")
     return redirect(url_for("sources.index"))
