@@ -4,10 +4,10 @@
 
 Loads the curated seed and the 1,434 real Förderdatenbank programs (converted as in
 ``convert_fdb_third_party``) into one temporary SQLite catalogue, as the first ``fundmatch refresh``
-would. For every judged measure of both gold sets it ranks the top 10 twice: over every source
-record (before program identity) and over the programs as shown (after). A duplicate is a pair in
-one top 10 that are the same program: records linked by the identity rules, or whose titles agree
-once folded. nDCG@10 of each gold set is computed on the shown catalogue, a judged key that is now
+would. For every judged measure of both gold sets it ranks the page twice (the top 10 specific
+programs and the "Allgemeine Finanzierung" section below them): over every source record (before
+program identity) and over the programs as shown (after). A duplicate is a pair on one page that are
+the same program: records linked by the identity rules, or whose titles agree once folded. nDCG@10 of each gold set is computed on the shown catalogue, a judged key that is now
 part of another program being read as that program.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from fundmatch.interchange import parse_catalogue
 from fundmatch.matching.evaluate import ndcg_at, parse_gold
 from fundmatch.matching.ranker import Matcher
 from fundmatch.models import Program
+from fundmatch.scrapers.records import ProgramRecord
 
 EVAL = Path(__file__).parent / "eval"
 TODAY = date(2026, 11, 26)
@@ -37,14 +39,24 @@ def duplicates(ranked: list[list[str]], same: dict[str, str]) -> int:
     pairs = 0
     for keys in ranked:
         seen: dict[str, int] = {}
-        for key in keys[:10]:
+        for key in keys:
             group = same.get(key, key)
             pairs += seen.get(group, 0)
             seen[group] = seen.get(group, 0) + 1
     return pairs
 
 
-def main(source: Path) -> None:
+@dataclass
+class Combined:
+    """Seed and real catalogue loaded together: every source record, the programs as shown, and each
+    source key → the key of the program it is shown as (its own key where it stands for itself)."""
+
+    records: list[ProgramRecord]
+    shown: list[ProgramRecord]
+    shown_as: dict[str, str]
+
+
+def combined(source: Path) -> Combined:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder), database_url=f"sqlite:///{folder}/bench.sqlite3")
         database = db.Database(settings)
@@ -58,7 +70,13 @@ def main(source: Path) -> None:
             rows = session.execute(select(Program.id, Program.source, Program.source_id, Program.canonical_id)).all()
         database.dispose()
     key_of = {pid: f"{source_}:{source_id}" for pid, source_, source_id, _ in rows}
-    canonical = {key_of[pid]: key_of[cid] for pid, _, _, cid in rows if cid is not None}
+    return Combined(records, shown, {key_of[pid]: key_of[cid or pid] for pid, _, _, cid in rows})
+
+
+def main(source: Path) -> None:
+    loaded = combined(source)
+    records, shown = loaded.records, loaded.shown
+    canonical = {key: head for key, head in loaded.shown_as.items() if key != head}
     by_title: dict[str, str] = {}
     same: dict[str, str] = {}
     for record in records:
@@ -82,7 +100,7 @@ def main(source: Path) -> None:
             unjudged += sum(1 for key in keys[:10] if key not in grades)
             slots += len(keys[:10])
         print(
-            f"{gold.catalogue[:40]:40} measures {len(measures):3}  duplicate pairs in the top 10: "
+            f"{gold.catalogue[:40]:40} measures {len(measures):3}  duplicate pairs on one page: "
             f"before {duplicates(ranked_before, same):3}, after {duplicates(ranked_after, same):3}  "
             f"nDCG@10 on the combined catalogue: {sum(scores) / len(scores):.3f} "
             f"({unjudged / slots:.0%} of its top-10 slots hold programs this set never judged)"

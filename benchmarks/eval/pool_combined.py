@@ -26,19 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
-from benchmarks.convert_fdb_third_party import convert
-from fundmatch import catalogue, db
-from fundmatch.config import Settings
-from fundmatch.interchange import parse_catalogue
+from benchmarks import bench_identity
+from benchmarks.eval.pool import candidate
 from fundmatch.matching.evaluate import BM25Baseline, evaluate, matcher_ranker, mean_metrics, metrics, parse_gold
 from fundmatch.matching.ranker import Matcher
-from fundmatch.models import Program
 from fundmatch.scrapers.records import ProgramRecord
 
 EVAL = Path(__file__).parent
@@ -50,20 +43,8 @@ MATCHER_TOP, BM25_TOP = 15, 10
 
 def combined(source: Path) -> tuple[list[ProgramRecord], dict[str, str]]:
     """The programs as shown, and each source key → the key it is shown under."""
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(data_dir=Path(folder), database_url=f"sqlite:///{folder}/combined.sqlite3")
-        database = db.Database(settings)
-        with database.session() as session:
-            catalogue.seed_catalogue(session)
-            catalogue.apply_records(
-                session, parse_catalogue(convert(source)), seen_at=datetime(2026, 3, 12, tzinfo=UTC)
-            )
-            shown = catalogue.shown_records(session)
-            rows = session.execute(select(Program.id, Program.source, Program.source_id, Program.canonical_id)).all()
-        database.dispose()
-    key_of = {pid: f"{source_}:{source_id}" for pid, source_, source_id, _ in rows}
-    canonical = {key_of[pid]: key_of[cid] if cid is not None else key_of[pid] for pid, _, _, cid in rows}
-    return shown, canonical
+    loaded = bench_identity.combined(source)
+    return loaded.shown, loaded.shown_as
 
 
 def golds() -> list:
@@ -89,20 +70,6 @@ def judged_shown(canonical: dict[str, str]) -> dict[str, dict[str, int]]:
 
 def blind_order(measure_id: str, key: str) -> str:
     return hashlib.sha256(f"{measure_id}|{key}".encode()).hexdigest()
-
-
-def candidate(record: ProgramRecord) -> dict:
-    return {
-        "key": record.key,
-        "title": record.title,
-        "funder": record.funder,
-        "level": record.level,
-        "regions": record.regions,
-        "funding_types": record.funding_types,
-        "applicant_types": record.applicant_types,
-        "status": record.status,
-        "summary": (record.summary or "")[:600],
-    }
 
 
 def pool(source: Path) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,20 @@ class Prepared(JudgedRanking):
 
     def part(self, name: str) -> list[str]:
         return self.development if name == "dev" else self.heldout
+
+
+def neighbours(weights: Weights) -> list[Weights]:
+    """``weights`` with one value changed: a weight halved or doubled (a zero weight tried at 0.25 and
+    0.5), a level moved by 0.2 within 0..1 (the pooling of ``pool.py`` ranks with each)."""
+    result = []
+    levels = weights.levels
+    for name, value in asdict(weights).items():
+        if name in levels:
+            options = {min(1.0, max(0.0, round(value + step, 1))) for step in (-0.2, 0.2)} - {value}
+        else:
+            options = (value / 2, value * 2) if value else (0.25, 0.5)
+        result.extend(replace(weights, **{name: option}) for option in sorted(options))
+    return result
 
 
 def search(prepared: Sequence[Prepared]) -> None:
