@@ -38,7 +38,7 @@ def _env_share(name: str, default: float) -> float:
     if raw is None:
         return default
     try:
-        value = float(raw.replace(",", "."))
+        value = float(raw)  # a plain number, as every FUNDMATCH_* setting is written
     except ValueError:
         value = -1.0
     if not 0 < value <= 1:

@@ -116,6 +116,12 @@ def test_cli_bug_exits_2_with_its_traceback_expected_error_exits_1(run_cli, monk
         ("FUNDMATCH_LOG_FORMAT", "xml", "FUNDMATCH_LOG_FORMAT muss text oder json sein"),
         ("FUNDMATCH_MAX_IMPORT_MB", "abc", "FUNDMATCH_MAX_IMPORT_MB muss eine ganze Zahl von 1 bis 4096 sein"),
         ("FUNDMATCH_HTTP_TIMEOUT", "lang", "FUNDMATCH_HTTP_TIMEOUT muss eine Zahl von Sekunden sein"),
+        ("FUNDMATCH_SOURCE_DEADLINE", "-5", "FUNDMATCH_SOURCE_DEADLINE muss eine Zahl von Sekunden sein"),
+        ("FUNDMATCH_SOURCE_MAX_MB", "viel", "FUNDMATCH_SOURCE_MAX_MB muss eine ganze Zahl von 1 bis 100000 sein"),
+        ("FUNDMATCH_REVIEW_SHARE", "5 %", "FUNDMATCH_REVIEW_SHARE muss ein Anteil über 0 bis 1 sein"),
+        ("FUNDMATCH_REVIEW_SHARE", "0,05", "FUNDMATCH_REVIEW_SHARE muss ein Anteil über 0 bis 1 sein"),
+        ("FUNDMATCH_REVIEW_MINIMUM", "0", "FUNDMATCH_REVIEW_MINIMUM muss eine ganze Zahl von 1 bis 1000000 sein"),
+        ("FUNDMATCH_REFRESH_LOCK_STALE", "nan", "FUNDMATCH_REFRESH_LOCK_STALE muss eine Zahl von Sekunden sein"),
     ],
 )
 def test_bad_settings_are_named_not_tracebacks(run_cli, monkeypatch, variable, value, message):
@@ -145,3 +151,19 @@ def test_plain_log_lines_name_their_fields(monkeypatch, capsys):
     logging.getLogger("fundmatch.refresh").info("Quelle x: Lauf 3 ok", extra={"source": "x", "new": 2})
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert line.endswith("INFO fundmatch.refresh Quelle x: Lauf 3 ok source=x new=2")
+
+
+def test_refresh_settings_are_read_from_the_environment(monkeypatch):
+    from fundmatch.config import load_settings
+
+    for name, value in {
+        "SOURCE_DEADLINE": "600",
+        "SOURCE_MAX_MB": "64",
+        "REVIEW_SHARE": "0.2",
+        "REVIEW_MINIMUM": "3",
+        "REFRESH_LOCK_STALE": "30",
+    }.items():
+        monkeypatch.setenv(f"FUNDMATCH_{name}", value)
+    settings = load_settings(database_url="sqlite://", data_dir="/tmp/unused")
+    assert (settings.source_deadline_s, settings.source_max_mb) == (600.0, 64)
+    assert (settings.review_share, settings.review_minimum, settings.refresh_lock_stale_s) == (0.2, 3, 30.0)
