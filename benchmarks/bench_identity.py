@@ -7,8 +7,9 @@ Loads the curated seed and the 1,434 real Förderdatenbank programs (converted a
 would. For every judged measure of both gold sets it ranks the page twice (the top 10 specific
 programs and the "Allgemeine Finanzierung" section below them): over every source record (before
 program identity) and over the programs as shown (after). A duplicate is a pair on one page that are
-the same program: records linked by the identity rules, or whose titles agree once folded. nDCG@10 of each gold set is computed on the shown catalogue, a judged key that is now
-part of another program being read as that program.
+the same program: records linked by the identity rules, or whose titles agree once folded. nDCG@10
+of each gold set is computed on the shown catalogue, a judged key that is now part of another program
+being read as that program.
 """
 
 from __future__ import annotations
